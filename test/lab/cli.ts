@@ -1,0 +1,128 @@
+/**
+ * `npm run lab -- up|down|status|exec`: the lab for a person to poke at.
+ * The lab outlives this command; `down` (or the next `up` in the same slot) removes it.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { down, makeLab, slotDir, up, type LabVm } from './lab.ts';
+import { MAX_SLOT } from './plan.ts';
+import { listNetns } from './teardown.ts';
+
+const program = new Command('lab').description(
+  'the Outpost test lab: a simulated multi-cloud VPC on this machine',
+);
+const slotOption = [
+  '--slot <n>',
+  'lab slot (0-7)',
+  whole,
+  Number(process.env.OUTPOST_LAB_SLOT ?? 0),
+] as const;
+
+program
+  .command('up')
+  .description('build a lab (replacing a lab in the same slot)')
+  .option(...slotOption)
+  .option('--vpcs <n>', 'VPCs, each with a proxy VM', whole, 1)
+  .option('--vms <n>', 'target VMs per VPC', whole, 2)
+  .option('--direct <n>', 'directly reachable VMs', whole, 0)
+  .option('--authorized-key <line...>', 'public key lines for the default user')
+  .action(
+    async (options: {
+      slot: number;
+      vpcs: number;
+      vms: number;
+      direct: number;
+      authorizedKey?: string[];
+    }) => {
+      const started = Date.now();
+      const lab = await up({
+        slot: options.slot,
+        vpcs: options.vpcs,
+        vmsPerVpc: options.vms,
+        directVms: options.direct,
+        authorizedKeys: options.authorizedKey ?? [],
+      });
+      printVms(lab.vms);
+      console.log(
+        `\nup in ${Date.now() - started} ms; login ${lab.user} / password in ${path.join(lab.dir, 'password')}; control plane ${lab.controlAddress}`,
+      );
+    },
+  );
+
+program
+  .command('down')
+  .description('remove the lab in a slot, or in every slot')
+  .option(...slotOption)
+  .option('--all', 'every slot')
+  .action(async (options: { slot: number; all?: boolean }) => {
+    const slots = options.all === true ? [...Array(MAX_SLOT + 1).keys()] : [options.slot];
+    for (const slot of slots) await down(slot);
+  });
+
+program
+  .command('status')
+  .description('list the VMs of a lab and whether each is running')
+  .option(...slotOption)
+  .action(async (options: { slot: number }) => {
+    const lab = await load(options.slot);
+    const namespaces = new Set(await listNetns());
+    printVms(lab.vms, (vm) => (namespaces.has(vm.netns) && isAlive(vm.pid) ? 'running' : 'gone'));
+  });
+
+program
+  .command('exec')
+  .description('run a shell command as root inside a VM')
+  .option(...slotOption)
+  .argument('<vm>', 'VM name, e.g. vpc1-vm1')
+  .argument('<command...>', 'command and arguments, run by sh -c')
+  .action(async (vm: string, command: string[], options: { slot: number }) => {
+    const lab = await load(options.slot);
+    const result = await lab.exec(vm, command.join(' '));
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.exitCode;
+  });
+
+await program.parseAsync();
+
+async function load(slot: number) {
+  const dir = slotDir(slot);
+  let state: { controlAddress: string; vms: LabVm[] };
+  try {
+    state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as typeof state;
+  } catch {
+    throw new Error(`no lab in slot ${slot}: run \`npm run lab -- up --slot ${slot}\``);
+  }
+  const password = await readFile(path.join(dir, 'password'), 'utf8');
+  return makeLab({ slot, dir, password, ...state });
+}
+
+function printVms(vms: LabVm[], status?: (vm: LabVm) => string): void {
+  for (const vm of vms) {
+    const where = [
+      vm.publicAddress && `public ${vm.publicAddress}`,
+      vm.vpcAddress && `${vm.vpc} ${vm.vpcAddress}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    console.log(
+      [vm.name.padEnd(12), vm.kind.padEnd(7), where.padEnd(40), status?.(vm) ?? ''].join(' ').trimEnd(),
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function whole(value: string): number {
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
