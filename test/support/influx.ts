@@ -64,7 +64,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     port,
     dir,
     async query(influxql, db = 'telegraf') {
-      const response = await fetch(`${url}/query?${new URLSearchParams({ db, q: influxql })}`);
+      const response = await fetch(`${url}/query?${new URLSearchParams({ db, q: influxql }).toString()}`);
       const body = (await response.json()) as {
         results?: {
           error?: string;
