@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import { localForwardId, remoteForwardId } from './forward-id.ts';
+import type { PublishedTunnelStatus } from './read-tunnel-status.ts';
+import { HostKeyMismatchError } from './tunnel-errors.ts';
+import { TunnelKeeper, type TunnelKeeperOptions } from './tunnel-keeper.ts';
+import { acquireLease, releaseLease, renewLease, tunnelKeys } from './tunnel-lease.ts';
+import {
+  silentLogger,
+  type LocalForwardSpec,
+  type RemoteForwardSpec,
+  type TunnelProxy,
+} from './tunnel-types.ts';
+
+/** The tunnels one proxy should carry. */
+export interface WantedTunnels {
+  proxy: TunnelProxy;
+  local?: LocalForwardSpec[];
+  remote?: RemoteForwardSpec[];
+}
+
+/** Options of a tunnel node (`outpost serve --role tunnels`); durations in milliseconds. */
+export interface TunnelNodeOptions extends TunnelKeeperOptions {
+  redis: Redis;
+  /** Prefix of every Redis key (e.g. `outpost:`). */
+  keyPrefix: string;
+  /** Every proxy and the forwards it should carry; called every tick (feed it from the registry). */
+  listWanted: () => Promise<WantedTunnels[]>;
+  /** This node's id in leases and status. Default `<hostname>-<pid>-<random>`. */
+  nodeId?: string;
+  /** Lease lifetime: a dead holder's proxies are taken over within about this long. Default 15000. */
+  leaseTtlMs?: number;
+  /** Period of the loop: free leases are tried, status published. Default 1000. Held leases are renewed every ttl/3. */
+  tickMs?: number;
+}
+
+/** A running tunnel node. */
+export interface TunnelNode {
+  readonly nodeId: string;
+  readonly keeper: TunnelKeeper;
+  /** Proxies whose lease this node holds. */
+  held(): string[];
+  /** Runs one loop pass now (the loop also runs on its own). */
+  tick(): Promise<void>;
+  /** Stops the loop, closes every tunnel, releases every lease so another node takes over at once. */
+  stop(): Promise<void>;
+}
+
+interface Held {
+  renewedAt: number;
+  proxy: TunnelProxy;
+  reconciling?: Promise<void>;
+}
+
+/**
+ * Runs the tunnel keeper as one node among several on one Redis: each wanted proxy's tunnels are
+ * held by exactly one node through a lease (SET NX PX, renewed by compare-and-set), and taken over by
+ * another node when the holder stops renewing. Each holder publishes its proxies' status to Redis.
+ */
+export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
+  const { redis, listWanted } = options;
+  const logger = options.logger ?? silentLogger;
+  const nodeId = options.nodeId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const ttl = options.leaseTtlMs ?? 15_000;
+  const tickMs = options.tickMs ?? 1000;
+  const keys = tunnelKeys(options.keyPrefix);
+  const keeper = new TunnelKeeper({ ...options, logger });
+  const held = new Map<string, Held>();
+  // Proxies whose pinned key was refused, with that key: not retried until the record's key changes.
+  const refusedKeys = new Map<string, string | undefined>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  const drop = async (proxyId: string, why: string) => {
+    held.delete(proxyId);
+    logger.warn({ node: nodeId, proxy: proxyId, why }, 'dropping proxy tunnels');
+    await keeper.release(proxyId);
+  };
+
+  const reconcile = async (h: Held, wanted: WantedTunnels) => {
+    const { proxy } = wanted;
+    if (refusedKeys.has(proxy.id) && refusedKeys.get(proxy.id) === proxy.hostKey) return;
+    refusedKeys.delete(proxy.id);
+    const wantedIds = new Set<string>();
+    const results = await Promise.allSettled([
+      ...(wanted.local ?? []).map((spec) => {
+        wantedIds.add(localForwardId(spec));
+        return keeper.ensureLocalForward(proxy, spec);
+      }),
+      ...(wanted.remote ?? []).map((spec) => {
+        wantedIds.add(remoteForwardId(spec.bindAddress ?? proxy.vpcAddress, spec));
+        return keeper.ensureRemoteForward(proxy, spec);
+      }),
+    ]);
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      const error = result.reason as Error;
+      if (error instanceof HostKeyMismatchError) refusedKeys.set(proxy.id, proxy.hostKey);
+      logger.warn({ node: nodeId, proxy: proxy.id, error: error.message }, 'forward not up yet');
+    }
+    const current = keeper.status().find((s) => s.proxy === proxy.id);
+    for (const f of current?.forwards ?? []) if (!wantedIds.has(f.id)) await keeper.release(proxy.id, f.id);
+    h.proxy = proxy;
+  };
+
+  const publish = async () => {
+    const at = new Date().toISOString();
+    const pipeline = redis.pipeline();
+    pipeline.set(keys.node(nodeId), JSON.stringify({ at, held: [...held.keys()] }), 'PX', ttl);
+    for (const status of keeper.status()) {
+      if (!held.has(status.proxy)) continue;
+      const refused = refusedKeys.has(status.proxy);
+      const published: PublishedTunnelStatus = {
+        ...status,
+        ...(refused ? { state: 'failed' } : {}),
+        node: nodeId,
+        at,
+      };
+      pipeline.set(keys.status(status.proxy), JSON.stringify(published), 'PX', ttl * 2);
+    }
+    await pipeline.exec();
+  };
+
+  const pass = async () => {
+    let wanted: WantedTunnels[] | undefined;
+    try {
+      wanted = await listWanted();
+    } catch (error) {
+      logger.error(
+        { node: nodeId, error: (error as Error).message },
+        'cannot list wanted tunnels; keeping current ones',
+      );
+    }
+    const wantedById = new Map(
+      (wanted ?? [...held.values()].map((h) => ({ proxy: h.proxy }))).map((w) => [w.proxy.id, w]),
+    );
+    const now = Date.now();
+    for (const [proxyId, h] of [...held]) {
+      if (wanted && !wantedById.has(proxyId)) {
+        await drop(proxyId, 'no longer wanted');
+        await releaseLease(redis, keys.lease(proxyId), nodeId).catch(() => false);
+        await redis.del(keys.status(proxyId)).catch(() => 0);
+        continue;
+      }
+      if (now - h.renewedAt < ttl / 3) continue;
+      try {
+        if (await renewLease(redis, keys.lease(proxyId), nodeId, ttl)) h.renewedAt = now;
+        else await drop(proxyId, 'lease lost to another node');
+      } catch (error) {
+        // Without Redis we cannot prove we still hold it: give it up before it can expire under us.
+        if (now - h.renewedAt > ttl * 0.8)
+          await drop(proxyId, `cannot renew lease: ${(error as Error).message}`);
+      }
+    }
+    for (const [proxyId, w] of wantedById) {
+      if (held.has(proxyId)) continue;
+      try {
+        if (await acquireLease(redis, keys.lease(proxyId), nodeId, ttl)) {
+          held.set(proxyId, { renewedAt: now, proxy: w.proxy });
+          logger.info({ node: nodeId, proxy: proxyId }, 'lease acquired; holding proxy tunnels');
+        }
+      } catch (error) {
+        logger.error(
+          { node: nodeId, proxy: proxyId, error: (error as Error).message },
+          'cannot acquire lease',
+        );
+      }
+    }
+    for (const [proxyId, h] of held) {
+      const w = wantedById.get(proxyId);
+      if (!w || h.reconciling || stopped) continue;
+      h.reconciling = reconcile(h, w).finally(() => {
+        h.reconciling = undefined;
+      });
+    }
+    await publish().catch((error: Error) =>
+      logger.error({ node: nodeId, error: error.message }, 'cannot publish tunnel status'),
+    );
+  };
+
+  const tick = async () => {
+    if (stopped) return;
+    if (running) return running;
+    running = pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const loop = () => {
+    timer = setTimeout(() => {
+      void tick().finally(() => {
+        if (!stopped) loop();
+      });
+    }, tickMs);
+  };
+  void tick().finally(loop);
+  logger.info({ node: nodeId, leaseTtlMs: ttl }, 'tunnel node started');
+
+  return {
+    nodeId,
+    keeper,
+    held: () => [...held.keys()],
+    tick,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await Promise.allSettled([...held.values()].map((h) => h.reconciling ?? Promise.resolve()));
+      await keeper.close();
+      for (const proxyId of held.keys()) {
+        await releaseLease(redis, keys.lease(proxyId), nodeId).catch(() => false);
+        await redis.del(keys.status(proxyId)).catch(() => 0);
+      }
+      await redis.del(keys.node(nodeId)).catch(() => 0);
+      held.clear();
+      logger.info({ node: nodeId }, 'tunnel node stopped');
+    },
+  };
+}
