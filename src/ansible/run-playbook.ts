@@ -1,0 +1,176 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import type { AnsibleEvent } from './ansible-event.ts';
+import type { PlaybookCommand } from './build-command.ts';
+import { killProcessGroup, killProcessesMentioning } from './kill-process-group.ts';
+import { parseEventLine } from './parse-event-line.ts';
+import { summarizeRun, type HostSummary } from './summarize-run.ts';
+
+/** How a run ended, in ansible-runner's vocabulary. */
+export type RunOutcome = 'successful' | 'failed' | 'timeout' | 'canceled';
+
+/** Hooks and limits of one run. */
+export interface RunOptions {
+  /** Called with every stdout (and stderr) line, in order. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called with every event of the callback, in order. */
+  onEvent?: (event: AnsibleEvent) => void;
+  /** Called once the process started, with its pid (= its process group id). */
+  onSpawn?: (pgid: number) => void;
+  /** Aborting cancels the run: the whole process group gets SIGTERM, then SIGKILL. */
+  signal?: AbortSignal;
+  /** Whole-run limit in ms; 0 or undefined for none. */
+  timeoutMs?: number;
+  /** Limit in ms without any output line or event; 0 or undefined for none. */
+  idleTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL. Default 5000 ms. */
+  killGraceMs?: number;
+  /** Processes mentioning this string (the run dir) are killed when the run ends: ssh masters. */
+  reapMarker?: string;
+}
+
+/** The inspectable record of a run. */
+export interface RunResult {
+  outcome: RunOutcome;
+  /** Exit code of ansible-playbook; undefined when it was killed by a signal. */
+  rc: number | undefined;
+  /** Why the run did not succeed, for a person. */
+  reason?: string;
+  /** The exact command line. */
+  argv: string[];
+  startedAt: string;
+  endedAt: string;
+  hosts: Record<string, HostSummary>;
+  /** Lines on fd 3 that were not events (bugs in the plugin), first ten. */
+  badEventLines: string[];
+}
+
+/**
+ * Runs ansible-playbook: its own process group, events on fd 3, stdout line by line, job and idle
+ * timeouts, cancel. A failed playbook is a result with `outcome: 'failed'`, never a rejection.
+ */
+export async function runPlaybook(command: PlaybookCommand, options: RunOptions = {}): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const events: AnsibleEvent[] = [];
+  const badEventLines: string[] = [];
+  const stderrTail: string[] = [];
+  let ended: { outcome: 'timeout' | 'canceled'; reason: string } | undefined;
+
+  const subprocess = execa(command.file, command.args, {
+    cwd: command.cwd,
+    env: command.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    detached: true,
+    reject: false,
+    buffer: false,
+    stripFinalNewline: false,
+  });
+  const pgid = subprocess.pid;
+  const stop = (outcome: 'timeout' | 'canceled', reason: string): void => {
+    if (ended || pgid === undefined) return;
+    ended = { outcome, reason };
+    void killProcessGroup(pgid, options.killGraceMs ?? 5000);
+  };
+
+  let idleTimer: NodeJS.Timeout | undefined;
+  const idleMs = options.idleTimeoutMs ?? 0;
+  const touch = (): void => {
+    if (idleMs <= 0) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => stop('timeout', `no output for ${idleMs / 1000} s`), idleMs);
+  };
+  const jobTimer =
+    (options.timeoutMs ?? 0) > 0
+      ? setTimeout(
+          () => stop('timeout', `ran longer than ${(options.timeoutMs ?? 0) / 1000} s`),
+          options.timeoutMs,
+        )
+      : undefined;
+  const onAbort = (): void => stop('canceled', 'canceled on request');
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (pgid !== undefined) options.onSpawn?.(pgid);
+  touch();
+
+  const readers = [
+    readLines(subprocess.stdout, (line) => {
+      touch();
+      options.onLine?.(line, 'stdout');
+    }),
+    readLines(subprocess.stderr, (line) => {
+      touch();
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+      options.onLine?.(line, 'stderr');
+    }),
+    readLines(subprocess.stdio[3], (line) => {
+      touch();
+      if (line.trim() === '') return;
+      const parsed = parseEventLine(line);
+      if (!parsed.ok) {
+        if (badEventLines.length < 10) badEventLines.push(parsed.error);
+        return;
+      }
+      events.push(parsed.event);
+      options.onEvent?.(parsed.event);
+    }),
+  ];
+
+  const exit = await subprocess;
+  await Promise.all(readers);
+  clearTimeout(idleTimer);
+  clearTimeout(jobTimer);
+  options.signal?.removeEventListener('abort', onAbort);
+  // Whatever the outcome, nothing of the run may outlive it: its group, then daemonized ssh masters.
+  if (pgid !== undefined) await killProcessGroup(pgid, 1000);
+  if (options.reapMarker) await killProcessesMentioning(options.reapMarker);
+
+  const rc = typeof exit.exitCode === 'number' ? exit.exitCode : undefined;
+  const hosts = summarizeRun(events);
+  const base = {
+    rc,
+    argv: [command.file, ...command.args],
+    startedAt,
+    endedAt: new Date().toISOString(),
+    hosts,
+  };
+  if (ended) return { ...base, outcome: ended.outcome, reason: ended.reason, badEventLines };
+  if (rc === 0) return { ...base, outcome: 'successful', badEventLines };
+  return {
+    ...base,
+    outcome: 'failed',
+    reason: failureReason(rc, exit.signal, hosts, stderrTail),
+    badEventLines,
+  };
+}
+
+function failureReason(
+  rc: number | undefined,
+  signal: string | undefined,
+  hosts: Record<string, HostSummary>,
+  stderrTail: string[],
+): string {
+  const failedHosts = Object.entries(hosts).filter(([, h]) => h.failed > 0 || h.unreachable > 0);
+  if (failedHosts.length > 0) {
+    return failedHosts
+      .map(
+        ([host, h]) =>
+          `${host}: ${h.firstError ? `${h.firstError.status} at ${quoteTask(h.firstError.task)}: ${h.firstError.msg}` : 'failed'}`,
+      )
+      .join('; ');
+  }
+  const error = stderrTail.find((line) => line.startsWith('ERROR!')) ?? stderrTail.at(-1);
+  const exit = rc !== undefined ? `exit code ${rc}` : `killed by ${signal ?? 'a signal'}`;
+  return error ? `ansible-playbook ${exit}: ${error}` : `ansible-playbook ${exit}`;
+}
+
+function quoteTask(task: string): string {
+  return JSON.stringify(task);
+}
+
+async function readLines(stream: Readable | null | undefined, onLine: (line: string) => void): Promise<void> {
+  if (!stream) return;
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of lines) onLine(line);
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { PLAYBOOK_PATTERN } from '../jobs/resolve-playbook.ts';
+import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
+
+/** Entity ids (shared contract 2): the same pattern as the registry. */
+export const ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export const idSchema = z
+  .string()
+  .regex(ID_PATTERN, 'expected a name of a-z, 0-9 and -, starting with a letter');
+
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+// Strings of extra vars are templated by Ansible on the control plane: no Jinja may get in.
+const NO_JINJA = /\{\{|\{%|\{#/;
+
+/** An extra-vars value: JSON without Jinja markers, bounded in depth. */
+const varValue: z.ZodType = z.lazy(() =>
+  z.union([
+    z
+      .string()
+      .max(10_000)
+      .refine((s) => !NO_JINJA.test(s), 'templates ({{ }}, {% %}, {# #}) are not allowed'),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(varValue).max(1000),
+    z.record(z.string().regex(VAR_NAME, 'not a variable name'), varValue),
+  ]),
+);
+
+const extraVars = z
+  .record(z.string().regex(VAR_NAME, 'not a variable name'), varValue)
+  .refine(
+    (vars) => Object.keys(vars).every((name) => !/^(ansible|outpost)_/i.test(name)),
+    'names starting with ansible_ or outpost_ are reserved',
+  );
+
+const jobOptions = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:,*!&\-[\]]{1,1000}$/, 'not a host pattern')
+      .refine((s) => !s.startsWith('-'), 'must not start with -')
+      .optional(),
+    tags: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a tag name'))
+      .max(100)
+      .optional(),
+    skipTags: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a tag name'))
+      .max(100)
+      .optional(),
+    check: z.boolean().optional(),
+    diff: z.boolean().optional(),
+    verbosity: z.number().int().min(0).max(4).optional(),
+    forks: z.number().int().min(1).max(500).optional(),
+    extraVars: extraVars.optional(),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
+    idleTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .optional(),
+    retryUnreachable: z.number().int().min(0).max(10).optional(),
+    retryDelaySeconds: z.number().int().min(0).max(3600).optional(),
+  })
+  .strict();
+
+const credentials = z
+  .object({
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name')
+      .optional(),
+    password: z.string().min(1).max(1024).optional(),
+    privateKey: z.string().min(1).max(16_384).optional(),
+  })
+  .strict();
+
+/** Body of `POST /v1/jobs`. */
+export const jobInputSchema = z
+  .object({
+    kind: z.enum(JOB_KINDS),
+    project: idSchema.optional(),
+    hosts: z.array(idSchema).min(1).max(10_000).optional(),
+    selector: z
+      .object({
+        network: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'not a network label or CIDR')
+          .optional(),
+        proxy: idSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    playbook: z.string().max(300).regex(PLAYBOOK_PATTERN, 'expected a relative .yml path').optional(),
+    options: jobOptions.optional(),
+    priority: z.number().int().min(1).max(100).optional(),
+    idempotencyKey: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'expected 1 to 128 of A-Z a-z 0-9 . _ : -')
+      .optional(),
+    credentials: credentials.optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.kind === 'run-playbook' && !input.playbook) {
+      ctx.addIssue({ code: 'custom', path: ['playbook'], message: 'required for a run-playbook job' });
+    }
+    if (input.kind !== 'run-playbook' && input.playbook) {
+      ctx.addIssue({ code: 'custom', path: ['playbook'], message: `not allowed for a ${input.kind} job` });
+    }
+    if (!input.hosts && !input.selector && !input.project) {
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'give hosts, a selector or a project' });
+    }
+  });
+
+/** Query of `GET /v1/jobs`. */
+export const jobListQuerySchema = z
+  .object({
+    status: z.enum(JOB_STATUSES).optional(),
+    kind: z.enum(JOB_KINDS).optional(),
+    host: idSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+export type JobInput = z.infer<typeof jobInputSchema>;

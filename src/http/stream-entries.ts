@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import type { Response } from 'express';
+import type { LogEntry } from '../logs/log-entry.ts';
+import type { LogStore } from '../logs/log-store.ts';
+
+/** How entries are written to the client. */
+export type StreamFormat = 'sse' | 'ndjson' | 'text';
+
+/** Options of {@link streamEntries}. */
+export interface StreamOptions {
+  format: StreamFormat;
+  /** Entries after this sequence are sent. */
+  afterSeq: number;
+  /** Keep the response open for live entries until the end entry. */
+  follow: boolean;
+  /** SSE comment line interval. Default 15000 ms. */
+  heartbeatMs?: number;
+  onSent?: (count: number) => void;
+}
+
+const CONTENT_TYPES: Record<StreamFormat, string> = {
+  sse: 'text/event-stream; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+};
+
+/**
+ * Writes a job's log entries to `res` in order, from `afterSeq`, live when following. Waits for 'drain'
+ * when the client is slow: entries are never dropped, the reader just pauses.
+ */
+export async function streamEntries(
+  logs: LogStore,
+  jobId: string,
+  res: Response,
+  options: StreamOptions,
+): Promise<void> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  res.on('close', stop);
+  res.status(200);
+  res.setHeader('Content-Type', CONTENT_TYPES[options.format]);
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  let heartbeat: NodeJS.Timeout | undefined;
+  if (options.format === 'sse') {
+    res.write(': outpost log stream\nretry: 1000\n\n');
+    heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs ?? 15_000);
+  }
+  try {
+    const entries = options.follow
+      ? logs.follow(jobId, options.afterSeq, controller.signal)
+      : readAll(logs, jobId, options.afterSeq);
+    for await (const entry of entries) {
+      if (controller.signal.aborted) break;
+      const chunk = render(entry, options.format);
+      if (chunk === undefined) continue;
+      options.onSent?.(1);
+      if (!res.write(chunk)) await drained(res, controller.signal);
+    }
+  } finally {
+    clearInterval(heartbeat);
+    res.off('close', stop);
+    if (!res.writableEnded) res.end();
+  }
+}
+
+async function* readAll(logs: LogStore, jobId: string, afterSeq: number): AsyncGenerator<LogEntry> {
+  let last = afterSeq;
+  for (;;) {
+    const batch = await logs.read(jobId, last, 1000);
+    if (batch.length === 0) return;
+    for (const entry of batch) {
+      last = entry.seq;
+      yield entry;
+    }
+  }
+}
+
+function render(entry: LogEntry, format: StreamFormat): string | undefined {
+  if (format === 'text') return entry.type === 'stdout' ? `${entry.data}\n` : undefined;
+  if (format === 'ndjson') return `${JSON.stringify(entry)}\n`;
+  return `id: ${entry.seq}\nevent: ${entry.type}\ndata: ${JSON.stringify(entry)}\n\n`;
+}
+
+async function drained(res: Response, signal: AbortSignal): Promise<void> {
+  try {
+    await once(res, 'drain', { signal });
+  } catch {
+    // The client went away; the caller sees the aborted signal.
+  }
+}

@@ -1,0 +1,125 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ConflictError, ValidationError } from '../errors.ts';
+import type { JobCredentials } from '../jobs/job-run.ts';
+import type { LogStore } from '../logs/log-store.ts';
+import { FINAL_STATUSES, type JobRecord, type JobSpec } from './job-record.ts';
+import { JobStore } from './job-store.ts';
+import { QUEUE_NAME, queueKeys } from './queue-keys.ts';
+import type { Sealer } from './sealer.ts';
+
+/** Options of {@link JobQueue}. */
+export interface JobQueueOptions {
+  /** Key prefix of Outpost's own keys. Default `outpost:`. */
+  prefix?: string;
+  /** Seals credentials given with a job; without it such jobs are refused. */
+  sealer?: Sealer;
+}
+
+/** Submission facts besides the spec. */
+export interface SubmitOptions {
+  /** The same key returns the same job instead of a new one. */
+  idempotencyKey?: string;
+  credentials?: JobCredentials;
+}
+
+/** Submits and cancels jobs: the record in the JobStore, the id on the BullMQ queue. */
+export class JobQueue {
+  readonly queue: Queue;
+  readonly #redis: Redis;
+  readonly #store: JobStore;
+  readonly #logs: LogStore;
+  readonly #keys: ReturnType<typeof queueKeys>;
+  readonly #sealer: Sealer | undefined;
+
+  constructor(redis: Redis, store: JobStore, logs: LogStore, options: JobQueueOptions = {}) {
+    const prefix = options.prefix ?? 'outpost:';
+    this.#redis = redis;
+    this.#store = store;
+    this.#logs = logs;
+    this.#keys = queueKeys(prefix);
+    this.#sealer = options.sealer;
+    this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${prefix}bull` });
+  }
+
+  /** Stores and enqueues a job; resolves to its record and whether it is new (false: idempotent repeat). */
+  async submit(spec: JobSpec, options: SubmitOptions = {}): Promise<{ job: JobRecord; created: boolean }> {
+    if (options.credentials && !this.#sealer) {
+      throw new ValidationError('credentials', 'this server has no master key to seal credentials with');
+    }
+    const record: JobRecord = {
+      ...spec,
+      id: JobStore.newId(),
+      status: 'queued',
+      createdAt: new Date().toISOString(),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(options.credentials ? { hasCredentials: true } : {}),
+    };
+    const { record: job, created } = await this.#store.create(record);
+    if (!created) return { job, created };
+    if (options.credentials && this.#sealer) {
+      const sealed = this.#sealer.seal(JSON.stringify(options.credentials));
+      await this.#redis.set(this.#keys.secret(job.id), sealed, 'EX', 7 * 24 * 3600);
+    }
+    await this.#logs.append(job.id, 'status', JSON.stringify({ status: 'queued' }));
+    await this.queue.add(
+      job.kind,
+      { id: job.id },
+      {
+        jobId: job.id,
+        priority: spec.priority ?? 50,
+        attempts: 1,
+        removeOnComplete: { age: 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    );
+    return { job, created };
+  }
+
+  /**
+   * Cancels a job: a queued one ends now; a running one is signalled to its worker, which kills the
+   * run's process group and records `canceled`. A job already ended is a conflict.
+   */
+  async cancel(id: string): Promise<JobRecord> {
+    const endedAt = new Date().toISOString();
+    if (
+      await this.#store.transition(id, ['queued'], {
+        status: 'canceled',
+        endedAt,
+        reason: 'canceled on request',
+      })
+    ) {
+      await this.queue.remove(id).catch(() => 0);
+      await this.#redis.del(this.#keys.secret(id));
+      await this.#logs.append(
+        id,
+        'status',
+        JSON.stringify({ status: 'canceled', reason: 'canceled on request' }),
+      );
+      await this.#logs.append(
+        id,
+        'end',
+        JSON.stringify({ status: 'canceled', reason: 'canceled on request' }),
+      );
+      return this.#store.get(id);
+    }
+    const job = await this.#store.get(id);
+    if (FINAL_STATUSES.includes(job.status)) {
+      throw new ConflictError(`job ${JSON.stringify(id)} already ended as ${job.status}`, {
+        status: job.status,
+      });
+    }
+    await this.#store.update(id, { cancelRequested: true });
+    await this.#redis.publish(this.#keys.cancelChannel, id);
+    return this.#store.get(id);
+  }
+
+  /** Jobs waiting on the BullMQ queue (for /metrics). */
+  async depth(): Promise<number> {
+    return this.queue.getWaitingCount();
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

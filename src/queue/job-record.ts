@@ -1,0 +1,79 @@
+import type { HostSummary } from '../ansible/summarize-run.ts';
+
+/** The kinds of job (DESIGN.md). */
+export const JOB_KINDS = [
+  'enroll',
+  'probe',
+  'prepare-proxy',
+  'deploy-agent',
+  'remove-agent',
+  'run-playbook',
+] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** A job's status: `queued → running → successful | failed | timeout | canceled`. */
+export const JOB_STATUSES = ['queued', 'running', 'successful', 'failed', 'timeout', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses a job never leaves. */
+export const FINAL_STATUSES: readonly JobStatus[] = ['successful', 'failed', 'timeout', 'canceled'];
+
+/** Pass-through options of a job; every field validated at the edge. */
+export interface JobOptions {
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  check?: boolean;
+  diff?: boolean;
+  verbosity?: number;
+  forks?: number;
+  extraVars?: Record<string, unknown>;
+  /** Whole-job limit; default per kind. */
+  timeoutSeconds?: number;
+  /** Limit without any output; default 300. */
+  idleTimeoutSeconds?: number;
+  /** Extra runs limited to the hosts that were unreachable. Default 0. */
+  retryUnreachable?: number;
+  /** Seconds between those runs. Default 5. */
+  retryDelaySeconds?: number;
+}
+
+/** What is submitted: the kind, whom it is for, and how. */
+export interface JobSpec {
+  kind: JobKind;
+  project?: string;
+  /** Host ids of the registry (or `localhost` when local runs are allowed). */
+  hosts?: string[];
+  /** Hosts chosen by attribute instead of by id. */
+  selector?: { network?: string; proxy?: string };
+  /** run-playbook only: a playbook under playbooks/ or test/fixtures/playbooks/. */
+  playbook?: string;
+  options?: JobOptions;
+  /** 1 (highest) .. 100; default 50. */
+  priority?: number;
+}
+
+/** A job as stored and shown (never carries credentials). */
+export interface JobRecord extends JobSpec {
+  id: string;
+  status: JobStatus;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** Why the job did not succeed. */
+  reason?: string;
+  /** The exact command line of the last run. */
+  command?: string[];
+  rc?: number;
+  /** Per-host result of the job. */
+  result?: Record<string, HostSummary>;
+  /** Worker holding the job while it runs, and the process group of its ansible-playbook. */
+  worker?: string;
+  pgid?: number;
+  node?: string;
+  idempotencyKey?: string;
+  /** Whether sealed credentials came with the job (never the credentials). */
+  hasCredentials?: boolean;
+  /** Set when a cancel was asked while the job ran. */
+  cancelRequested?: boolean;
+}
