@@ -1,0 +1,27 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * A host presented a key other than the pinned one. The message names the host and the command
+ * that accepts the new key on purpose; it never suggests turning checking off.
+ */
+export class HostKeyChangedError extends AppError {
+  readonly host: string;
+  constructor(kind: 'host' | 'proxy', name: string, seen?: { pinned: string; presented: string }) {
+    const detail = seen
+      ? ` (pinned ${fingerprintHint(seen.pinned)}, presented ${fingerprintHint(seen.presented)})`
+      : '';
+    super(
+      'host_key_changed',
+      `${kind} ${JSON.stringify(name)}: its SSH host key changed since it was pinned${detail}; ` +
+        `Outpost refuses to connect. If the VM was rebuilt or its key was replaced on purpose, ` +
+        `accept the new key with: outpost ${kind} rekey ${name}`,
+      { status: 409, details: { kind, name } },
+    );
+    this.host = name;
+  }
+}
+
+function fingerprintHint(line: string): string {
+  const [type = '', blob = ''] = line.split(' ');
+  return `${type} …${blob.slice(-12)}`;
+}

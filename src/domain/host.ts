@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { addressSchema } from './address.ts';
+import { looksLikeCidr, parseCidr } from './cidr.ts';
+import { NAME_PATTERN, nameSchema } from './name.ts';
+import { portSchema } from './port.ts';
+import { hostKeySchema } from './ssh-key-line.ts';
+
+/** How SSH gets to a host: straight, ProxyJump through its proxy, or a local forward held by Outpost. */
+export type Reach = 'direct' | 'jump' | 'forward';
+
+/** Whether Outpost can log in as cloudroot, and how that was set up. */
+export interface HostLogin {
+  state: 'unknown' | 'enrolled' | 'failed';
+  way?: 'password' | 'key' | 'script';
+  at?: string;
+}
+
+/** The monitoring agent's state on a host. */
+export interface HostAgent {
+  state: 'none' | 'deployed' | 'reporting' | 'not-reporting' | 'removed';
+  uplink?: 'direct' | 'proxy';
+  lastSeen?: string;
+  reason?: string;
+}
+
+/** A VM to monitor. */
+export interface Host {
+  id: string;
+  project: string;
+  address: string;
+  sshPort: number;
+  /** A CIDR (matched against proxies' networks) or a plain label. */
+  network?: string;
+  /** Explicit proxy id; wins over network matching. */
+  proxy?: string;
+  reach?: Reach;
+  /** Pinned host key, `type base64`. */
+  hostKey?: string;
+  login: HostLogin;
+  agent: HostAgent;
+  facts?: { os?: string; arch?: string; python?: string };
+}
+
+const reachSchema = z.enum(['direct', 'jump', 'forward']);
+/** A network is a CIDR when it has a '/', else a label following the name rules. */
+const networkSchema = z
+  .string()
+  .refine(
+    (text) => (looksLikeCidr(text) ? parseCidr(text) !== undefined : NAME_PATTERN.test(text)),
+    'expected a CIDR with no host bits set (e.g. 198.51.100.0/26) or a network name',
+  );
+const timeSchema = z.iso.datetime();
+const factSchema = z.string().regex(/^[A-Za-z0-9 ._+()/-]{1,100}$/, 'expected up to 100 plain characters');
+
+/** What a client may send to create a host. */
+export const hostInputSchema = z.strictObject({
+  id: nameSchema,
+  project: nameSchema,
+  address: addressSchema,
+  sshPort: portSchema.default(22),
+  network: networkSchema.optional(),
+  proxy: nameSchema.optional(),
+  reach: reachSchema.optional(),
+  hostKey: hostKeySchema.optional(),
+});
+
+/** Fields of a host that may change; `null` removes an optional one. */
+export const hostPatchSchema = z.strictObject({
+  address: addressSchema.optional(),
+  sshPort: portSchema.optional(),
+  network: networkSchema.nullable().optional(),
+  proxy: nameSchema.nullable().optional(),
+  reach: reachSchema.nullable().optional(),
+  hostKey: hostKeySchema.nullable().optional(),
+  login: z
+    .strictObject({
+      state: z.enum(['unknown', 'enrolled', 'failed']),
+      way: z.enum(['password', 'key', 'script']).optional(),
+      at: timeSchema.optional(),
+    })
+    .optional(),
+  agent: z
+    .strictObject({
+      state: z.enum(['none', 'deployed', 'reporting', 'not-reporting', 'removed']),
+      uplink: z.enum(['direct', 'proxy']).optional(),
+      lastSeen: timeSchema.optional(),
+      reason: z.string().max(500).optional(),
+    })
+    .optional(),
+  facts: z
+    .strictObject({ os: factSchema.optional(), arch: factSchema.optional(), python: factSchema.optional() })
+    .optional(),
+});
+
+export type HostInput = z.output<typeof hostInputSchema>;
+export type HostPatch = z.output<typeof hostPatchSchema>;

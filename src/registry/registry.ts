@@ -1,0 +1,276 @@
+import type { Redis } from 'ioredis';
+import { ConflictError, NotFoundError, ValidationError, quote } from '../errors.ts';
+import { decidePin } from '../domain/decide-pin.ts';
+import { hostInputSchema, hostPatchSchema, type Host } from '../domain/host.ts';
+import { cidrContains, looksLikeCidr } from '../domain/cidr.ts';
+import { parseInput } from '../domain/parse-input.ts';
+import { projectInputSchema, type Project } from '../domain/project.ts';
+import { proxyInputSchema, proxyPatchSchema, type Proxy } from '../domain/proxy.ts';
+import { selectProxy } from '../domain/select-proxy.ts';
+import { hostKeySchema } from '../domain/ssh-key-line.ts';
+import { isName } from '../domain/name.ts';
+
+/** Where project public keys come from when a project is created without them. */
+export interface ProjectKeySource {
+  ensureAdminKey(): Promise<string>;
+  ensureProjectKey(project: string): Promise<string>;
+}
+
+type Kind = 'project' | 'proxy' | 'host';
+const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
+const INDEX: Record<Kind, string> = { project: 'projects', proxy: 'proxies', host: 'hosts' };
+
+/**
+ * Projects, proxies and hosts in Redis, one JSON value per entity plus one set of ids per kind,
+ * all under `prefix`. Every create validates strictly; every read returns plain objects.
+ */
+export class Registry {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #keys: ProjectKeySource | undefined;
+
+  /** @param keys generates project public keys when `createProject` gets none. */
+  constructor(redis: Redis, prefix = 'outpost:', options: { keys?: ProjectKeySource } = {}) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#keys = options.keys;
+  }
+
+  /** Creates a project; generates its keypair through the key source when `publicKeys` is omitted. */
+  async createProject(input: unknown): Promise<Project> {
+    const parsed = parseInput(projectInputSchema, input);
+    let publicKeys = parsed.publicKeys;
+    if (!publicKeys) {
+      if (!this.#keys)
+        throw new ValidationError('publicKeys', 'required: this registry has no key store to generate them');
+      if (await this.#exists('project', parsed.id)) throw duplicate('project', parsed.id);
+      publicKeys = {
+        admin: await this.#keys.ensureAdminKey(),
+        project: await this.#keys.ensureProjectKey(parsed.id),
+      };
+    }
+    const project: Project = { id: parsed.id, createdAt: new Date().toISOString(), publicKeys };
+    await this.#insert('project', project.id, project);
+    return project;
+  }
+
+  listProjects(): Promise<Project[]> {
+    return this.#list<Project>('project');
+  }
+
+  getProject(id: string): Promise<Project> {
+    return this.#get<Project>('project', id);
+  }
+
+  /** Deletes an empty project; refuses while it still has hosts or proxies. */
+  async deleteProject(id: string): Promise<void> {
+    await this.getProject(id);
+    const [hosts, proxies] = await Promise.all([
+      this.listHosts({ project: id }),
+      this.listProxies({ project: id }),
+    ]);
+    if (hosts.length > 0 || proxies.length > 0) {
+      throw new ConflictError(
+        `project ${quote(id)} still has ${hosts.length} host(s) and ${proxies.length} proxy(ies); delete them first`,
+        { project: id },
+      );
+    }
+    await this.#remove('project', id);
+  }
+
+  /** Creates a proxy of an existing project; its name must not be used by a host either. */
+  async createProxy(input: unknown): Promise<Proxy> {
+    const proxy: Proxy = parseInput(proxyInputSchema, input);
+    await this.#requireProject(proxy.project);
+    if (await this.#exists('host', proxy.id)) throw duplicate('host', proxy.id, 'proxy');
+    await this.#insert('proxy', proxy.id, proxy);
+    return proxy;
+  }
+
+  async listProxies(filter: { project?: string } = {}): Promise<Proxy[]> {
+    const all = await this.#list<Proxy>('proxy');
+    return all.filter((proxy) => filter.project === undefined || proxy.project === filter.project);
+  }
+
+  getProxy(id: string): Promise<Proxy> {
+    return this.#get<Proxy>('proxy', id);
+  }
+
+  /** Changes a proxy's fields; `null` removes an optional one (e.g. `hostKey: null` unpins). */
+  async updateProxy(id: string, patch: unknown): Promise<Proxy> {
+    const changes = parseInput(proxyPatchSchema, patch);
+    return this.#update<Proxy>('proxy', id, (proxy) => applyPatch(proxy, changes));
+  }
+
+  /** Deletes a proxy; refuses while hosts name it explicitly. */
+  async deleteProxy(id: string): Promise<void> {
+    await this.getProxy(id);
+    const users = await this.listHosts({ proxy: id });
+    if (users.length > 0) {
+      throw new ConflictError(
+        `proxy ${quote(id)} is the explicit proxy of ${users.map((h) => h.id).join(', ')}`,
+        { proxy: id },
+      );
+    }
+    await this.#remove('proxy', id);
+  }
+
+  /** Creates a host of an existing project; an explicit proxy must exist in the same project. */
+  async createHost(input: unknown): Promise<Host> {
+    const parsed = parseInput(hostInputSchema, input);
+    await this.#requireProject(parsed.project);
+    if (
+      parsed.network &&
+      looksLikeCidr(parsed.network) &&
+      !isHostnameOrInside(parsed.network, parsed.address)
+    ) {
+      throw new ValidationError(
+        'address',
+        `${quote(parsed.address)} is not inside network ${quote(parsed.network)}`,
+      );
+    }
+    if (parsed.proxy) await this.#requireProxy(parsed.proxy, parsed.project);
+    if (parsed.reach === 'jump' && !parsed.proxy) {
+      const proxies = await this.listProxies({ project: parsed.project });
+      if (!selectProxy(parsed, proxies)) {
+        throw new ValidationError(
+          'reach',
+          `"jump" needs a proxy, and no proxy of project ${quote(parsed.project)} serves ${quote(parsed.address)}`,
+        );
+      }
+    }
+    if (await this.#exists('proxy', parsed.id)) throw duplicate('proxy', parsed.id, 'host');
+    const host: Host = { ...parsed, login: { state: 'unknown' }, agent: { state: 'none' } };
+    await this.#insert('host', host.id, host);
+    return host;
+  }
+
+  async listHosts(filter: { project?: string; network?: string; proxy?: string } = {}): Promise<Host[]> {
+    const all = await this.#list<Host>('host');
+    return all.filter(
+      (host) =>
+        (filter.project === undefined || host.project === filter.project) &&
+        (filter.network === undefined || host.network === filter.network) &&
+        (filter.proxy === undefined || host.proxy === filter.proxy),
+    );
+  }
+
+  getHost(id: string): Promise<Host> {
+    return this.#get<Host>('host', id);
+  }
+
+  /** Changes a host's fields (validated like create); `null` removes an optional one. */
+  async updateHost(id: string, patch: unknown): Promise<Host> {
+    const changes = parseInput(hostPatchSchema, patch);
+    if (typeof changes.proxy === 'string')
+      await this.#requireProxy(changes.proxy, (await this.getHost(id)).project);
+    return this.#update<Host>('host', id, (host) => applyPatch(host, changes));
+  }
+
+  async deleteHost(id: string): Promise<void> {
+    await this.getHost(id);
+    await this.#remove('host', id);
+  }
+
+  /** The proxy carrying SSH to `host`: its explicit proxy, else the most specific matching network. */
+  async proxyFor(host: Host): Promise<Proxy | undefined> {
+    return selectProxy(host, await this.listProxies({ project: host.project }));
+  }
+
+  /**
+   * Records the key a host or proxy presented at first contact, or checks it against the pinned
+   * one. Resolves `recorded` or `unchanged`; throws HostKeyChangedError on a different key.
+   */
+  async pinHostKey(kind: 'host' | 'proxy', id: string, presented: string): Promise<'recorded' | 'unchanged'> {
+    const key = parseInput(hostKeySchema, presented, 'hostKey');
+    const current = kind === 'host' ? await this.getHost(id) : await this.getProxy(id);
+    if (decidePin(kind, id, current.hostKey, key) === 'unchanged') return 'unchanged';
+    await this.#update<Host | Proxy>(kind, id, (entity) => {
+      // Another node may have pinned a different key meanwhile: check again inside the transaction.
+      decidePin(kind, id, entity.hostKey, key);
+      return { ...entity, hostKey: key };
+    });
+    return 'recorded';
+  }
+
+  #key(kind: Kind, id: string): string {
+    return `${this.#prefix}${kind}:${id}`;
+  }
+
+  async #exists(kind: Kind, id: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#key(kind, id))) === 1;
+  }
+
+  async #insert(kind: Kind, id: string, value: object): Promise<void> {
+    const ok = await this.#redis.set(this.#key(kind, id), JSON.stringify(value), 'NX');
+    if (ok !== 'OK') throw duplicate(kind, id);
+    await this.#redis.sadd(this.#prefix + INDEX[kind], id);
+  }
+
+  async #get<T>(kind: Kind, id: string): Promise<T> {
+    if (!isName(id)) throw new NotFoundError(kind, id);
+    const text = await this.#redis.get(this.#key(kind, id));
+    if (text === null) throw new NotFoundError(kind, id);
+    return JSON.parse(text) as T;
+  }
+
+  async #list<T extends { id: string }>(kind: Kind): Promise<T[]> {
+    const ids = (await this.#redis.smembers(this.#prefix + INDEX[kind])).sort();
+    if (ids.length === 0) return [];
+    const texts = await this.#redis.mget(ids.map((id) => this.#key(kind, id)));
+    return texts.flatMap((text) => (text === null ? [] : [JSON.parse(text) as T]));
+  }
+
+  async #remove(kind: Kind, id: string): Promise<void> {
+    await this.#redis
+      .multi()
+      .del(this.#key(kind, id))
+      .srem(this.#prefix + INDEX[kind], id)
+      .exec();
+  }
+
+  /** Read-modify-write as a compare-and-set (safe on a connection shared by concurrent callers). */
+  async #update<T>(kind: Kind, id: string, change: (current: T) => T): Promise<T> {
+    const key = this.#key(kind, id);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const text = await this.#redis.get(key);
+      if (text === null) throw new NotFoundError(kind, id);
+      const next = change(JSON.parse(text) as T);
+      const swapped = await this.#redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next));
+      if (swapped === 1) return next;
+    }
+    throw new ConflictError(`${kind} ${quote(id)} is being changed by someone else; try again`);
+  }
+
+  async #requireProject(id: string): Promise<void> {
+    if (!(await this.#exists('project', id)))
+      throw new ValidationError('project', `no project named ${quote(id)}`);
+  }
+
+  async #requireProxy(id: string, project: string): Promise<void> {
+    const text = await this.#redis.get(this.#key('proxy', id));
+    const proxy = text === null ? undefined : (JSON.parse(text) as Proxy);
+    if (!proxy) throw new ValidationError('proxy', `no proxy named ${quote(id)}`);
+    if (proxy.project !== project)
+      throw new ValidationError('proxy', `proxy ${quote(id)} belongs to project ${quote(proxy.project)}`);
+  }
+}
+
+function duplicate(kind: Kind, id: string, wanted: Kind = kind): ConflictError {
+  const by = kind === wanted ? '' : ` (used by a ${kind}; hosts and proxies share one namespace)`;
+  return new ConflictError(`${wanted} ${quote(id)} already exists${by}`, { kind: wanted, id });
+}
+
+function isHostnameOrInside(network: string, address: string): boolean {
+  return !/^[0-9a-fA-F:.]+$/.test(address) || cidrContains(network, address);
+}
+
+/** Applies a validated patch: undefined leaves a field, null deletes it. */
+function applyPatch<T extends object>(entity: T, patch: object): T {
+  const next = { ...entity } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === null) delete next[field];
+    else if (value !== undefined) next[field] = value;
+  }
+  return next as T;
+}

@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis';
+import { NotFoundError, ValidationError, quote } from '../errors.ts';
+import { isName } from '../domain/name.ts';
+import { generateKeypair } from './generate-keypair.ts';
+import { seal, unseal } from './seal.ts';
+
+/** One stored keypair: the public key in clear, the private key sealed under the master key. */
+interface StoredKey {
+  publicKey: string;
+  sealed: string;
+  createdAt: string;
+}
+
+/**
+ * The admin keypair and one keypair per project, ed25519 in OpenSSH format, generated on first
+ * need and kept in Redis with the private key sealed (AES-256-GCM, the Redis key as associated data).
+ * Rotation: `beginRotation` makes a next key (a job adds it to cloudroot with the current key),
+ * `finishRotation` promotes it (after the job removed the old one).
+ */
+export class KeyStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #masterKey: Buffer;
+
+  constructor(redis: Redis, masterKey: Buffer, prefix = 'outpost:') {
+    this.#redis = redis;
+    this.#masterKey = masterKey;
+    this.#prefix = prefix;
+  }
+
+  /** The admin public key, generating the keypair on first call. */
+  ensureAdminKey(): Promise<string> {
+    return this.#ensure(this.#adminSlot(), 'outpost-admin');
+  }
+
+  /** The project's public key, generating the keypair on first call. */
+  ensureProjectKey(project: string): Promise<string> {
+    return this.#ensure(this.#projectSlot(project), `outpost-${project}`);
+  }
+
+  async adminPublicKey(): Promise<string> {
+    return (await this.#read(this.#adminSlot(), 'admin key')).publicKey;
+  }
+
+  async projectPublicKey(project: string): Promise<string> {
+    return (await this.#read(this.#projectSlot(project), 'project key')).publicKey;
+  }
+
+  /** The admin private key in clear: only for key files and ssh2 connections, never for logs. */
+  async adminPrivateKey(): Promise<string> {
+    return this.#open(this.#adminSlot(), 'admin key');
+  }
+
+  /** The project's private key in clear: only for key files and ssh2 connections, never for logs. */
+  async projectPrivateKey(project: string): Promise<string> {
+    return this.#open(this.#projectSlot(project), 'project key');
+  }
+
+  /** Creates (or returns the pending) next project key; resolves both public keys. */
+  async beginRotation(project: string): Promise<{ current: string; next: string }> {
+    const current = await this.projectPublicKey(project);
+    const next = await this.#ensure(`${this.#projectSlot(project)}:next`, `outpost-${project}`);
+    return { current, next };
+  }
+
+  /** The pending next private key, for the rotation job to prove the new key logs in. */
+  async nextProjectPrivateKey(project: string): Promise<string> {
+    return this.#open(`${this.#projectSlot(project)}:next`, 'next project key');
+  }
+
+  /** Promotes the pending next key to the project's key; resolves the new public key. */
+  async finishRotation(project: string): Promise<string> {
+    const slot = this.#projectSlot(project);
+    const next = await this.#read(`${slot}:next`, 'next project key');
+    // Re-seal: the associated data names the slot, so a sealed value cannot simply be renamed.
+    const clear = unseal(next.sealed, this.#masterKey, `${slot}:next`);
+    const promoted: StoredKey = { ...next, sealed: seal(clear, this.#masterKey, slot) };
+    await this.#redis.multi().set(slot, JSON.stringify(promoted)).del(`${slot}:next`).exec();
+    return next.publicKey;
+  }
+
+  /** Forgets a project's keys (current and pending). */
+  async deleteProjectKeys(project: string): Promise<void> {
+    const slot = this.#projectSlot(project);
+    await this.#redis.del(slot, `${slot}:next`);
+  }
+
+  #adminSlot(): string {
+    return `${this.#prefix}keys:admin`;
+  }
+
+  #projectSlot(project: string): string {
+    if (!isName(project)) throw new ValidationError('project', `not a project name: ${quote(project)}`);
+    return `${this.#prefix}keys:project:${project}`;
+  }
+
+  async #ensure(slot: string, comment: string): Promise<string> {
+    const existing = await this.#redis.get(slot);
+    if (existing !== null) return (JSON.parse(existing) as StoredKey).publicKey;
+    const pair = generateKeypair(comment);
+    const stored: StoredKey = {
+      publicKey: pair.publicKey,
+      sealed: seal(pair.privateKey, this.#masterKey, slot),
+      createdAt: new Date().toISOString(),
+    };
+    // NX: when two nodes race, both end up with the winner's key.
+    await this.#redis.set(slot, JSON.stringify(stored), 'NX');
+    return (await this.#read(slot, 'key')).publicKey;
+  }
+
+  async #read(slot: string, what: string): Promise<StoredKey> {
+    const text = await this.#redis.get(slot);
+    if (text === null) throw new NotFoundError(what, slot.slice(this.#prefix.length));
+    return JSON.parse(text) as StoredKey;
+  }
+
+  async #open(slot: string, what: string): Promise<string> {
+    return unseal((await this.#read(slot, what)).sealed, this.#masterKey, slot).toString('utf8');
+  }
+}

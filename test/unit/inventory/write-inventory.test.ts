@@ -1,0 +1,51 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateKeypair } from '../../../src/secrets/generate-keypair.ts';
+import { readKnownHosts } from '../../../src/inventory/read-known-hosts.ts';
+import { writeInventory } from '../../../src/inventory/write-inventory.ts';
+import { HOST_KEY, host, proxy } from './fixtures.ts';
+
+describe('writeInventory', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-inv-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the four artefacts, keys 0600 in a 0700 directory, and returns their paths', async () => {
+    const { privateKey } = generateKeypair('t');
+    const written = await writeInventory({
+      dir: path.join(dir, 'acme'),
+      project: 'acme',
+      hosts: [host('vm1', '198.51.100.5', { hostKey: HOST_KEY })],
+      proxies: [proxy('edge', '198.51.100.0/26')],
+      keys: { project: privateKey, admin: privateKey },
+    });
+    expect(written.hostsFile).toBe(path.join(dir, 'acme/hosts.yml'));
+    expect((await stat(written.projectKey)).mode & 0o777).toBe(0o600);
+    expect((await stat(written.adminKey)).mode & 0o777).toBe(0o600);
+    expect((await stat(written.keysDir)).mode & 0o777).toBe(0o700);
+    expect(await readFile(written.projectKey, 'utf8')).toBe(
+      privateKey.endsWith('\n') ? privateKey : `${privateKey}\n`,
+    );
+    expect(await readFile(written.sshConfig, 'utf8')).toContain('ProxyJump proxy.edge');
+    expect(await readFile(written.hostsFile, 'utf8')).not.toContain('PRIVATE KEY');
+    expect(await readKnownHosts(written.knownHosts)).toEqual(new Map([['vm1', HOST_KEY]]));
+  });
+
+  it('refuses a private key that is not one, without echoing it', async () => {
+    const attempt = writeInventory({
+      dir,
+      project: 'acme',
+      hosts: [],
+      proxies: [],
+      keys: { project: 'hunter2' },
+    });
+    await expect(attempt).rejects.toThrow(/keys\.project: expected an OpenSSH private key/);
+    await expect(attempt).rejects.not.toThrow(/hunter2/);
+  });
+});
