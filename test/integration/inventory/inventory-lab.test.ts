@@ -1,0 +1,156 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostKeyChangedError } from '../../../src/domain/host-key-changed-error.ts';
+import { captureHostKey } from '../../../src/inventory/capture-host-key.ts';
+import { captureHostKeyThroughProxy } from '../../../src/inventory/capture-host-key-through-proxy.ts';
+import { explainSshFailure } from '../../../src/inventory/explain-ssh-failure.ts';
+import { writeInventory, type WrittenInventory } from '../../../src/inventory/write-inventory.ts';
+import { Registry } from '../../../src/registry/registry.ts';
+import { KeyStore } from '../../../src/secrets/key-store.ts';
+import { up, type Lab } from '../../lab/lab.ts';
+import { startRedis, type TestRedis } from '../../support/redis.ts';
+import {
+  ROOT,
+  createCloudroot,
+  parseRecap,
+  registerLab,
+  runAnsible,
+  stopControlMasters,
+} from './reach-lab.ts';
+
+const PROJECT = 'reach';
+const PLAYBOOK = path.join(ROOT, 'test/fixtures/reach-ping.yml');
+
+describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direct VM', () => {
+  let lab: Lab;
+  let server: TestRedis;
+  let redis: Redis;
+  let registry: Registry;
+  let keys: KeyStore;
+  let tmp: string;
+  let written: WrittenInventory;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'outpost-reach-'));
+    server = await startRedis();
+    redis = new Redis(server.url);
+    keys = new KeyStore(redis, randomBytes(32));
+    registry = new Registry(redis, 'outpost:', { keys });
+    const project = await registry.createProject({ id: PROJECT });
+    lab = await up({ slot: Number(process.env.OUTPOST_LAB_SLOT ?? 0), vpcs: 2, vmsPerVpc: 2, directVms: 1 });
+    await Promise.all(
+      lab.vms.map((vm) => createCloudroot(lab, vm, [project.publicKeys.admin, project.publicKeys.project])),
+    );
+    await registerLab(registry, lab, PROJECT);
+  });
+
+  afterAll(async () => {
+    await stopControlMasters(tmp);
+    await lab?.down();
+    redis?.disconnect();
+    await server?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('records every host key at first contact: proxies and the direct VM straight, VPC VMs through their proxy', async () => {
+    const privateKey = await keys.projectPrivateKey(PROJECT);
+    for (const vm of [...lab.proxies(), ...lab.directs()]) {
+      const key = await captureHostKey({ host: vm.address, port: vm.port });
+      expect(key).toBe(vm.hostKey.split(' ').slice(0, 2).join(' '));
+      expect(await registry.pinHostKey(vm.kind === 'proxy' ? 'proxy' : 'host', vm.name, key)).toBe(
+        'recorded',
+      );
+    }
+    for (const vm of lab.targets()) {
+      const proxy = await registry.proxyFor(await registry.getHost(vm.name));
+      if (!proxy?.hostKey) throw new Error(`no pinned proxy for ${vm.name}`);
+      const key = await captureHostKeyThroughProxy(
+        {
+          id: proxy.id,
+          host: proxy.publicAddress,
+          port: proxy.sshPort,
+          username: proxy.user,
+          privateKey,
+          hostKey: proxy.hostKey,
+        },
+        { host: vm.address, port: vm.port },
+      );
+      expect(key).toBe(vm.hostKey.split(' ').slice(0, 2).join(' '));
+      await registry.pinHostKey('host', vm.name, key);
+    }
+  });
+
+  it('lets plain ansible-playbook reach every VM, with nothing of Outpost running', async () => {
+    written = await writeInventory({
+      dir: path.join(tmp, 'inventories', PROJECT),
+      project: PROJECT,
+      hosts: await registry.listHosts({ project: PROJECT }),
+      proxies: await registry.listProxies({ project: PROJECT }),
+      keys: { project: await keys.projectPrivateKey(PROJECT) },
+    });
+    const run = await runAnsible(written.hostsFile, PLAYBOOK, path.join(tmp, 'cp-first'));
+    const recap = parseRecap(run.stdout);
+    expect(run.exitCode, run.all).toBe(0);
+    expect(Object.keys(recap).sort()).toEqual(lab.vms.map((vm) => vm.name).sort());
+    for (const vm of lab.vms) {
+      expect(recap[vm.name], vm.name).toMatchObject({ ok: 3, unreachable: 0, failed: 0 });
+      // The VM's own hostname, read through sudo, as cloudroot: the answer really came from that VM.
+      expect(run.stdout).toContain(`"msg": "ANSWER ${vm.name} ${vm.name} cloudroot"`);
+    }
+    // One multiplexed connection per proxy carries every host behind it.
+    expect((await readdir(written.controlDir)).length).toBe(lab.proxies().length);
+  });
+
+  it('refuses a VM whose host key changed, naming it and the command to accept the new key', async () => {
+    const victim = lab.vm('vpc1-vm2');
+    await lab.sh(
+      victim,
+      "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && kill -HUP $(cat /run/sshd.pid)",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const run = await runAnsible(written.hostsFile, PLAYBOOK, path.join(tmp, 'cp-second'));
+    const recap = parseRecap(run.stdout);
+    expect(run.exitCode).not.toBe(0);
+    expect(recap['vpc1-vm2']).toMatchObject({ ok: 0, unreachable: 1 });
+    for (const vm of lab.vms.filter((candidate) => candidate.name !== 'vpc1-vm2')) {
+      expect(recap[vm.name], vm.name).toMatchObject({ ok: 3, unreachable: 0, failed: 0 });
+    }
+    expect(run.stdout).toContain('Host key for vpc1-vm2 has changed and you have requested strict checking');
+    expect(explainSshFailure(run.stdout)?.message).toMatch(
+      /^host "vpc1-vm2": its SSH host key changed since it was pinned.*accept the new key with: outpost host rekey vpc1-vm2$/,
+    );
+
+    // Outpost's own first-contact path refuses it too, and keeps the old pin.
+    const proxy = await registry.getProxy('vpc1-proxy');
+    const presented = await captureHostKeyThroughProxy(
+      {
+        id: proxy.id,
+        host: proxy.publicAddress,
+        port: proxy.sshPort,
+        username: proxy.user,
+        privateKey: await keys.projectPrivateKey(PROJECT),
+        hostKey: proxy.hostKey ?? '',
+      },
+      { host: victim.address, port: 22 },
+    );
+    await expect(registry.pinHostKey('host', 'vpc1-vm2', presented)).rejects.toBeInstanceOf(
+      HostKeyChangedError,
+    );
+  });
+
+  it('leaves no private key in clear in Redis', async () => {
+    let scanned = 0;
+    for (const key of await redis.keys('*')) {
+      const type = await redis.type(key);
+      const value =
+        type === 'string' ? await redis.get(key) : ((await redis.dumpBuffer(key))?.toString('latin1') ?? '');
+      scanned++;
+      expect(value, key).not.toContain('PRIVATE KEY');
+    }
+    expect(scanned).toBeGreaterThanOrEqual(2 + lab.vms.length);
+  });
+});

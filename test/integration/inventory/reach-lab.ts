@@ -1,0 +1,91 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import type { Lab, LabVm } from '../../lab/lab.ts';
+import type { Registry } from '../../../src/registry/registry.ts';
+
+export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+
+/** Creates cloudroot on a lab VM by hand (key-only, passwordless sudo), as the enroll playbook will. */
+export async function createCloudroot(lab: Lab, vm: LabVm, publicKeys: string[]): Promise<void> {
+  // The keys are validated public key lines: no quote can appear in them.
+  const lines = publicKeys.map((key) => `'${key}'`).join(' ');
+  await lab.sh(
+    vm,
+    [
+      'id cloudroot >/dev/null 2>&1 || useradd -m -s /bin/sh cloudroot',
+      "usermod -p '*' cloudroot",
+      'install -d -m 700 -o cloudroot -g cloudroot /home/cloudroot/.ssh',
+      `printf '%s\\n' ${lines} > /home/cloudroot/.ssh/authorized_keys`,
+      'chown cloudroot:cloudroot /home/cloudroot/.ssh/authorized_keys && chmod 600 /home/cloudroot/.ssh/authorized_keys',
+      "echo 'cloudroot ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/cloudroot && chmod 440 /etc/sudoers.d/cloudroot",
+      'visudo -c >/dev/null',
+    ].join(' && '),
+  );
+}
+
+/** Registers the lab's proxies (one per VPC) and VMs (targets by VPC network, directs by public address). */
+export async function registerLab(registry: Registry, lab: Lab, project: string): Promise<void> {
+  for (const vm of lab.proxies()) {
+    await registry.createProxy({
+      id: vm.name,
+      project,
+      publicAddress: vm.publicAddress,
+      vpcAddress: vm.vpcAddress,
+      networks: [vm.vpcCidr],
+    });
+  }
+  for (const vm of lab.targets()) {
+    await registry.createHost({ id: vm.name, project, address: vm.vpcAddress, network: vm.vpcCidr });
+  }
+  for (const vm of lab.directs()) {
+    await registry.createHost({ id: vm.name, project, address: vm.publicAddress });
+  }
+}
+
+/** Per host of a PLAY RECAP: its counters. */
+export function parseRecap(stdout: string): Record<string, Record<string, number>> {
+  const recap: Record<string, Record<string, number>> = {};
+  const section = stdout.slice(stdout.lastIndexOf('PLAY RECAP'));
+  for (const line of section.split('\n').slice(1)) {
+    const match = /^(\S+)\s+:\s+(.*)$/.exec(line.trim());
+    if (!match?.[1] || !match[2]) continue;
+    recap[match[1]] = Object.fromEntries(
+      [...match[2].matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1] ?? '', Number(m[2])]),
+    );
+  }
+  return recap;
+}
+
+/** Plain `ansible-playbook` from the repository root, nothing of Outpost running. */
+export async function runAnsible(inventory: string, playbook: string, controlDir: string) {
+  return execa('ansible-playbook', ['-i', inventory, playbook], {
+    cwd: ROOT,
+    reject: false,
+    all: true,
+    // A private control dir per run: a reused master connection would skip the host key check.
+    env: { ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
+    timeout: 240_000,
+  });
+}
+
+/** Pids of processes (ssh control masters) whose command line mentions `dir`: ones this test started. */
+export async function processesMentioning(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Ends the ssh control masters this test started (found by its temp dir), by pid. */
+export async function stopControlMasters(dir: string): Promise<void> {
+  for (const pid of await processesMentioning(dir)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, ValidationError } from '../../../src/errors.ts';
+import { HostKeyChangedError } from '../../../src/domain/host-key-changed-error.ts';
+import { Registry } from '../../../src/registry/registry.ts';
+import { KeyStore } from '../../../src/secrets/key-store.ts';
+import { generateKeypair } from '../../../src/secrets/generate-keypair.ts';
+import { startRedis, type TestRedis } from '../../support/redis.ts';
+
+const KEY_A = generateKeypair('a').publicKey;
+const KEY_B = generateKeypair('b').publicKey;
+
+describe('Registry on a real Redis', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let registry: Registry;
+  let keys: KeyStore;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+  beforeEach(async () => {
+    // A unique prefix per test: nothing leaks between tests.
+    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    keys = new KeyStore(redis, randomBytes(32), prefix);
+    registry = new Registry(redis, prefix, { keys });
+    await registry.createProject({ id: 'acme' });
+  });
+
+  const proxy = {
+    id: 'edge',
+    project: 'acme',
+    publicAddress: '203.0.113.10',
+    vpcAddress: '198.51.100.1',
+    networks: ['198.51.100.0/24'],
+  };
+
+  it('creates a project with generated admin and project public keys', async () => {
+    const project = await registry.getProject('acme');
+    expect(project.publicKeys.admin).toMatch(/^ssh-ed25519 AAAA\S+ outpost-admin$/);
+    expect(project.publicKeys.project).toMatch(/^ssh-ed25519 AAAA\S+ outpost-acme$/);
+    expect(await keys.projectPrivateKey('acme')).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
+    expect((await registry.listProjects()).map((p) => p.id)).toEqual(['acme']);
+  });
+
+  it('creates, lists, filters and deletes proxies and hosts', async () => {
+    await registry.createProxy(proxy);
+    await registry.createHost({
+      id: 'vm1',
+      project: 'acme',
+      address: '198.51.100.5',
+      network: '198.51.100.0/24',
+    });
+    await registry.createHost({ id: 'web', project: 'acme', address: '203.0.113.20', sshPort: 2222 });
+    expect((await registry.listHosts({ project: 'acme' })).map((h) => h.id)).toEqual(['vm1', 'web']);
+    expect((await registry.listHosts({ network: '198.51.100.0/24' })).map((h) => h.id)).toEqual(['vm1']);
+    const web = await registry.getHost('web');
+    expect(web).toMatchObject({ sshPort: 2222, login: { state: 'unknown' }, agent: { state: 'none' } });
+    expect((await registry.proxyFor(await registry.getHost('vm1')))?.id).toBe('edge');
+    expect(await registry.proxyFor(web)).toBeUndefined();
+    await expect(registry.deleteProject('acme')).rejects.toThrow(/still has 2 host\(s\) and 1 proxy/);
+    await registry.deleteHost('vm1');
+    await registry.deleteHost('web');
+    await registry.deleteProxy('edge');
+    await registry.deleteProject('acme');
+    await expect(registry.getProject('acme')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('picks the most specific proxy, and an explicit one wins', async () => {
+    await registry.createProxy(proxy);
+    await registry.createProxy({ ...proxy, id: 'narrow', networks: ['198.51.100.0/26'] });
+    const host = await registry.createHost({ id: 'vm1', project: 'acme', address: '198.51.100.5' });
+    expect((await registry.proxyFor(host))?.id).toBe('narrow');
+    const pinned = await registry.updateHost('vm1', { proxy: 'edge' });
+    expect((await registry.proxyFor(pinned))?.id).toBe('edge');
+  });
+
+  it('refuses bad input naming the field, duplicates, and dangling references', async () => {
+    await expect(
+      registry.createHost({ id: 'vm1', project: 'acme', address: '198.51.100.5 -oProxyCommand=id' }),
+    ).rejects.toThrow(/^address: .*"198\.51\.100\.5 -oProxyCommand=id"/);
+    await expect(registry.createHost({ id: 'vm1', project: 'nope', address: '192.0.2.1' })).rejects.toThrow(
+      /project: no project named "nope"/,
+    );
+    await expect(
+      registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.1', proxy: 'ghost' }),
+    ).rejects.toThrow(/proxy: no proxy named "ghost"/);
+    await expect(
+      registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.1', network: '198.51.100.0/24' }),
+    ).rejects.toThrow(/address: "192.0.2.1" is not inside network "198.51.100.0\/24"/);
+    await registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.1' });
+    await expect(
+      registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.2' }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(registry.createProxy({ ...proxy, id: 'vm1' })).rejects.toThrow(/share one namespace/);
+    await expect(registry.updateHost('vm1', { agent: { state: 'teleported' } })).rejects.toThrow(
+      /agent\.state/,
+    );
+    await expect(registry.createProject({ id: 'acme' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(registry.createProject({ id: 'x', extra: 1 })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('updates hosts; null clears an optional field', async () => {
+    await registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.1', hostKey: KEY_A });
+    const at = new Date().toISOString();
+    const updated = await registry.updateHost('vm1', {
+      login: { state: 'enrolled', way: 'script', at },
+      hostKey: null,
+    });
+    expect(updated.login).toEqual({ state: 'enrolled', way: 'script', at });
+    expect(updated.hostKey).toBeUndefined();
+    expect(await registry.getHost('vm1')).toEqual(updated);
+  });
+
+  it('pins a host key at first contact and refuses a different one with the rekey command', async () => {
+    await registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.1' });
+    expect(await registry.pinHostKey('host', 'vm1', KEY_A)).toBe('recorded');
+    expect(await registry.pinHostKey('host', 'vm1', KEY_A)).toBe('unchanged');
+    const refusal = registry.pinHostKey('host', 'vm1', KEY_B);
+    await expect(refusal).rejects.toBeInstanceOf(HostKeyChangedError);
+    await expect(refusal).rejects.toThrow(/outpost host rekey vm1/);
+    expect((await registry.getHost('vm1')).hostKey).toBe(KEY_A.split(' ').slice(0, 2).join(' '));
+    await registry.updateHost('vm1', { hostKey: null }); // what `outpost host rekey` does before a new probe
+    expect(await registry.pinHostKey('host', 'vm1', KEY_B)).toBe('recorded');
+  });
+
+  it('keeps every private key sealed in Redis', async () => {
+    await keys.ensureProjectKey('acme');
+    await keys.beginRotation('acme');
+    const values: string[] = [];
+    for (const key of await redis.keys('*')) {
+      if ((await redis.type(key)) === 'string') values.push((await redis.get(key)) ?? '');
+    }
+    expect(values.length).toBeGreaterThan(0);
+    expect(values.join('\n')).not.toContain('PRIVATE KEY');
+  });
+
+  it('rotates a project key: the next key becomes current, the old one is gone', async () => {
+    const { current, next } = await keys.beginRotation('acme');
+    expect(next).not.toBe(current);
+    expect((await keys.beginRotation('acme')).next).toBe(next);
+    expect(await keys.finishRotation('acme')).toBe(next);
+    expect(await keys.projectPublicKey('acme')).toBe(next);
+    expect(await keys.projectPrivateKey('acme')).toMatch(/OPENSSH PRIVATE KEY/);
+    await expect(keys.nextProjectPrivateKey('acme')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
