@@ -1,12 +1,173 @@
-import { loadConfig } from './config.ts';
-import { AppError } from './errors.ts';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+import { pino } from 'pino';
+import { runPlaybook } from './ansible/run-playbook.ts';
+import type { Role, ServeOptions } from './cli/serve-command.ts';
+import { loadConfig, type Config } from './config.ts';
+import { ensureApiToken } from './embedded/ensure-api-token.ts';
+import { startEmbeddedRedis, type EmbeddedRedis } from './embedded/start-embedded-redis.ts';
+import { AppError, ConfigError, quote } from './errors.ts';
+import { createApp } from './http/create-app.ts';
+import { ServiceMetrics } from './http/service-metrics.ts';
+import { createExecuteJob } from './jobs/create-execute-job.ts';
+import { LogStore } from './logs/log-store.ts';
+import { JobQueue } from './queue/job-queue.ts';
+import { JobStore } from './queue/job-store.ts';
+import { startJobWorker, type JobWorker } from './queue/job-worker.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** Settings of `serve` beyond Config, read here because only main.ts reads the environment. */
+interface ServeSettings {
+  prefix: string;
+  allowLocal: boolean;
+  heartbeatMs: number;
+  killGraceMs: number;
+  logMaxEntries: number;
+  logRetentionSeconds: number;
+  sseHeartbeatMs: number;
+}
+
+function readServeSettings(env: Env): ServeSettings {
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${quote(raw)}`);
+    }
+    return Number(raw);
+  };
+  const prefix = env.OUTPOST_REDIS_PREFIX ?? 'outpost:';
+  if (!/^[a-z0-9:_-]{1,40}$/.test(prefix))
+    throw new ConfigError('OUTPOST_REDIS_PREFIX', `bad prefix ${quote(prefix)}`);
+  return {
+    prefix,
+    allowLocal: ['1', 'true', 'yes'].includes(env.OUTPOST_ALLOW_LOCAL_RUNS ?? ''),
+    heartbeatMs: int('OUTPOST_WORKER_HEARTBEAT_MS', 30_000, 500, 600_000),
+    killGraceMs: int('OUTPOST_KILL_GRACE_MS', 5000, 0, 600_000),
+    logMaxEntries: int('OUTPOST_LOG_MAX_ENTRIES', 100_000, 100, 100_000_000),
+    logRetentionSeconds: int('OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    sseHeartbeatMs: int('OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
+  };
+}
+
+/**
+ * `outpost serve`: config -> connections -> roles (api, worker, tunnels) -> graceful shutdown on SIGINT or
+ * SIGTERM. Resolves once everything is closed.
+ */
+async function serve(config: Config, settings: ServeSettings, options: ServeOptions): Promise<void> {
+  const logger = pino({ level: config.logLevel, base: { roles: options.roles.join(',') } });
+  const closers: (() => Promise<unknown>)[] = [];
+  let embedded: EmbeddedRedis | undefined;
+  let redisOptions: RedisOptions & { path?: string };
+  if (config.redisUrl) {
+    redisOptions = {};
+  } else {
+    embedded = await startEmbeddedRedis(config.varDir);
+    logger.info({ socket: embedded.socketPath, started: embedded.started }, 'embedded redis-server');
+    redisOptions = { path: embedded.socketPath };
+  }
+  const connect = (): Redis =>
+    config.redisUrl
+      ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+      : new Redis({ ...redisOptions, maxRetriesPerRequest: null });
+  const redis = connect();
+  redis.on('error', (error) => logger.error({ err: error }, 'redis connection error'));
+  const logs = new LogStore(redis, {
+    prefix: settings.prefix,
+    maxEntries: settings.logMaxEntries,
+    retentionSeconds: settings.logRetentionSeconds,
+  });
+  const store = new JobStore(redis, settings.prefix);
+  const queue = new JobQueue(redis, store, logs, { prefix: settings.prefix });
+  const metrics = new ServiceMetrics({
+    jobsByStatus: () => store.countByStatus(),
+    queueDepth: () => queue.depth(),
+  });
+  const runsDir = path.join(config.varDir, 'runs');
+
+  let worker: JobWorker | undefined;
+  if (options.roles.includes('worker')) {
+    worker = await startJobWorker({
+      redis: connect(),
+      store,
+      logs,
+      logger,
+      prefix: settings.prefix,
+      concurrency: config.workerConcurrency,
+      runsDir,
+      heartbeatMs: settings.heartbeatMs,
+      execute: createExecuteJob({
+        rootDir: config.rootDir,
+        runsDir,
+        allowLocal: settings.allowLocal,
+        runPlaybook,
+        killGraceMs: settings.killGraceMs,
+      }),
+      onJobEnd: (outcome, seconds) => metrics.observeRun(outcome.status, seconds),
+    });
+    logger.info({ worker: worker.id, concurrency: config.workerConcurrency }, 'worker started');
+  }
+
+  let server: Server | undefined;
+  if (options.roles.includes('api')) {
+    const { token, created, file } = await ensureApiToken(config.varDir, config.apiToken);
+    if (created) process.stderr.write(`outpost: generated an API token (kept in ${file}): ${token}\n`);
+    const app = createApp({
+      token,
+      logger,
+      metrics,
+      queue,
+      store,
+      logs,
+      heartbeatMs: settings.sseHeartbeatMs,
+      healthy: async () => (await redis.ping()) === 'PONG',
+    });
+    server = createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server?.once('error', reject);
+      server?.listen(config.httpPort, config.httpHost, resolve);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.httpPort;
+    logger.info({ url: `http://${config.httpHost}:${port}` }, 'api listening');
+  }
+  if (options.roles.includes('tunnels')) logger.info('tunnels role: the tunnel keeper is not wired in yet');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  if (server) {
+    const closed = new Promise((resolve) => server?.close(resolve));
+    // Streaming clients would hold the server open forever: end them after a moment.
+    setTimeout(() => server?.closeAllConnections(), 2000).unref();
+    closers.push(() => closed);
+  }
+  if (worker) closers.push(() => worker.close());
+  closers.push(() => queue.close());
+  await Promise.allSettled(closers.map((close) => close()));
+  await redis.quit().catch(() => undefined);
+  await embedded?.stop();
+  logger.info('stopped');
+}
 
 /** Composition root: reads configuration, then hands the command line to the CLI. */
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const { runCli } = await import('./cli/run-cli.ts');
-  return runCli(argv, config);
+  return runCli(argv, config, {
+    serve: (options) => serve(config, readServeSettings(process.env), options),
+    env: process.env,
+  });
 }
+
+export type { Role };
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -14,13 +14,13 @@ export interface LogWriter {
  */
 export function createLogWriter(logs: LogStore, jobId: string): LogWriter {
   const pending = new Set<Promise<unknown>>();
-  let failure: unknown;
+  let failure: Error | undefined;
   return {
     write(type, data) {
       const append: Promise<unknown> = logs.append(jobId, type, data).then(
         () => pending.delete(append),
         (error: unknown) => {
-          failure ??= error;
+          failure ??= error instanceof Error ? error : new Error('log append failed', { cause: error });
           pending.delete(append);
         },
       );
@@ -28,7 +28,7 @@ export function createLogWriter(logs: LogStore, jobId: string): LogWriter {
     },
     async flush() {
       await Promise.all([...pending]);
-      if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+      if (failure) throw failure;
     },
   };
 }

@@ -1,0 +1,19 @@
+import { Command, Option } from 'commander';
+
+/** What one `outpost serve` process runs. */
+export type Role = 'api' | 'worker' | 'tunnels';
+
+/** Options of `outpost serve`. */
+export interface ServeOptions {
+  roles: Role[];
+}
+
+/** `outpost serve [--role api|worker|tunnels ...]`: every role when none is given. */
+export function serveCommand(serve: (options: ServeOptions) => Promise<void>): Command {
+  return new Command('serve')
+    .description('run the service: HTTP API, job worker and tunnel keeper (all three unless --role is given)')
+    .addOption(new Option('--role <role...>', 'roles of this process').choices(['api', 'worker', 'tunnels']))
+    .action(async (opts: { role?: Role[] }) => {
+      await serve({ roles: opts.role?.length ? opts.role : ['api', 'worker', 'tunnels'] });
+    });
+}
