@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.ts';
-import { startProcess, waitUntil } from './service-process.ts';
+import { startEmbeddedInfluxd } from '../../src/metrics/start-embedded-influxd.ts';
 
 export interface TestInflux {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:41234 */
@@ -25,35 +25,8 @@ export async function startInflux(options: { bindAddress?: string } = {}): Promi
   const bindAddress = options.bindAddress ?? '127.0.0.1';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-influx-'));
   const port = await freePort(bindAddress);
-  const rpcPort = await freePort();
-  const config = `reporting-disabled = true
-bind-address = "127.0.0.1:${rpcPort}"
-[meta]
-  dir = "${dir}/meta"
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "${bindAddress}:${port}"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-`;
-  await writeFile(path.join(dir, 'influxdb.conf'), config);
-  const server = startProcess(
-    'influxd',
-    ['-config', path.join(dir, 'influxdb.conf')],
-    path.join(dir, 'influxd.log'),
-  );
-  const url = `http://${bindAddress}:${port}`;
-  await waitUntil(
-    `influxd at ${url} (log ${dir}/influxd.log)`,
-    async () => (await fetch(`${url}/ping`)).status === 204,
-    server.child,
-  );
+  const server = await startEmbeddedInfluxd({ dir, bindAddress, port, rpcPort: await freePort() });
+  const url = server.url;
   const post = async (q: string) => {
     const response = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
     if (!response.ok) throw new Error(`influx ${q}: ${response.status} ${await response.text()}`);

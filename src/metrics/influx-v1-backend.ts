@@ -1,0 +1,135 @@
+import { AppError } from '../errors.ts';
+import { HEARTBEAT_MEASUREMENT, type HostPoint, type MetricsBackend } from './metrics-backend.ts';
+
+/** Options of {@link InfluxV1Backend}. */
+export interface InfluxV1Options {
+  /** Base URL of the v1 HTTP API, e.g. `http://127.0.0.1:8086`. */
+  url: string;
+  /** Database the agents write to. Default `telegraf`. */
+  database?: string;
+  username?: string;
+  password?: string;
+  /** Per-request timeout in ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+interface QueryResponse {
+  results?: {
+    error?: string;
+    series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[];
+  }[];
+  error?: string;
+}
+
+/** InfluxDB 1.x through its HTTP API and InfluxQL (tested against Debian's `influxd`). */
+export class InfluxV1Backend implements MetricsBackend {
+  readonly kind = 'influxdb' as const;
+  readonly url: string;
+  readonly database: string;
+  readonly #auth: string | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(options: InfluxV1Options) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.database = options.database ?? 'telegraf';
+    this.#auth =
+      options.username === undefined
+        ? undefined
+        : `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  async ping(): Promise<void> {
+    const response = await this.#fetch('/ping', {});
+    if (response.status !== 204)
+      throw new AppError(
+        'metrics_unavailable',
+        `InfluxDB at ${this.url} answered /ping with ${response.status}, expected 204`,
+      );
+  }
+
+  async ensureStore(): Promise<void> {
+    // CREATE DATABASE is idempotent in InfluxDB 1.x.
+    await this.#query(`CREATE DATABASE ${identifier(this.database)}`, 'POST');
+  }
+
+  async firstSeen(host: string, since: Date): Promise<string | undefined> {
+    const body = await this.#query(
+      `SELECT * FROM /^agent_/ WHERE "host" = ${stringLiteral(host)} AND time >= ${since.getTime()}ms ORDER BY time ASC LIMIT 1`,
+    );
+    const times = (body.results?.[0]?.series ?? []).map((series) => String(series.values[0]?.[0]));
+    return times.sort()[0];
+  }
+
+  async latestPoints(host: string, since: Date): Promise<HostPoint[]> {
+    const body = await this.#query(
+      `SELECT * FROM /^agent_/ WHERE "host" = ${stringLiteral(host)} AND time >= ${since.getTime()}ms GROUP BY * ORDER BY time DESC LIMIT 1`,
+    );
+    const points: HostPoint[] = [];
+    for (const series of body.results?.[0]?.series ?? []) {
+      const row = series.values[0];
+      if (row === undefined) continue;
+      const fields = Object.fromEntries(series.columns.map((column, i) => [column, row[i]]));
+      const { time, ...rest } = fields;
+      points.push({ measurement: series.name, time: String(time), fields: rest, tags: series.tags ?? {} });
+    }
+    return points;
+  }
+
+  async lastSeenByHost(since: Date): Promise<Map<string, string>> {
+    const body = await this.#query(
+      `SELECT last(*) FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host"`,
+    );
+    const seen = new Map<string, string>();
+    for (const series of body.results?.[0]?.series ?? []) {
+      const host = series.tags?.host;
+      const time = series.values[0]?.[0];
+      if (host !== undefined && typeof time === 'string') seen.set(host, time);
+    }
+    return seen;
+  }
+
+  async #query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<QueryResponse> {
+    const params = new URLSearchParams({ db: this.database, q });
+    const response =
+      method === 'GET'
+        ? await this.#fetch(`/query?${params.toString()}`, {})
+        : await this.#fetch('/query', { method: 'POST', body: params });
+    const body = (await response.json().catch(() => ({}))) as QueryResponse;
+    const error = body.error ?? body.results?.find((result) => result.error !== undefined)?.error;
+    if (!response.ok || error !== undefined) {
+      throw new AppError(
+        'metrics_query_failed',
+        `InfluxDB at ${this.url} refused a query (${response.status}): ${error ?? 'no detail'}`,
+      );
+    }
+    return body;
+  }
+
+  async #fetch(pathAndQuery: string, init: RequestInit): Promise<Response> {
+    const headers: Record<string, string> = this.#auth === undefined ? {} : { authorization: this.#auth };
+    try {
+      return await fetch(`${this.url}${pathAndQuery}`, {
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      throw new AppError(
+        'metrics_unavailable',
+        `InfluxDB at ${this.url} did not answer: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+}
+
+/** An InfluxQL string literal: single-quoted, with `\` and `'` escaped. */
+export function stringLiteral(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** An InfluxQL identifier: double-quoted, with `\` and `"` escaped. */
+export function identifier(value: string): string {
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}

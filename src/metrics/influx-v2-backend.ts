@@ -1,0 +1,158 @@
+import { InfluxDB, flux, type QueryApi } from '@influxdata/influxdb-client';
+import { AppError } from '../errors.ts';
+import { HEARTBEAT_MEASUREMENT, type HostPoint, type MetricsBackend } from './metrics-backend.ts';
+
+/** Options of {@link InfluxV2Backend}. */
+export interface InfluxV2Options {
+  url: string;
+  org: string;
+  bucket: string;
+  token: string;
+  /** Per-request timeout in ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+interface FluxRow {
+  _time: string;
+  _measurement: string;
+  _field: string;
+  _value: unknown;
+  [tag: string]: unknown;
+}
+
+/** InfluxDB 2.x (and Cloud) through `@influxdata/influxdb-client` and Flux. */
+export class InfluxV2Backend implements MetricsBackend {
+  readonly kind = 'influxdb_v2' as const;
+  readonly url: string;
+  readonly #options: InfluxV2Options;
+  readonly #queries: QueryApi;
+
+  constructor(options: InfluxV2Options) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.#options = options;
+    const client = new InfluxDB({ url: this.url, token: options.token, timeout: options.timeoutMs ?? 5_000 });
+    this.#queries = client.getQueryApi(options.org);
+  }
+
+  async ping(): Promise<void> {
+    const response = await this.#fetch('/ping');
+    if (response.status !== 204)
+      throw new AppError(
+        'metrics_unavailable',
+        `InfluxDB at ${this.url} answered /ping with ${response.status}, expected 204`,
+      );
+  }
+
+  async ensureStore(): Promise<void> {
+    const { org, bucket } = this.#options;
+    const existing = await this.#json<{ buckets?: unknown[] }>(
+      `/api/v2/buckets?${new URLSearchParams({ org, name: bucket }).toString()}`,
+    );
+    if ((existing.buckets ?? []).length > 0) return;
+    const orgs = await this.#json<{ orgs?: { id: string }[] }>(
+      `/api/v2/orgs?${new URLSearchParams({ org }).toString()}`,
+    );
+    const orgID = orgs.orgs?.[0]?.id;
+    if (orgID === undefined)
+      throw new AppError(
+        'metrics_store_missing',
+        `InfluxDB at ${this.url} has no organization ${JSON.stringify(org)}`,
+      );
+    await this.#json('/api/v2/buckets', {
+      method: 'POST',
+      body: JSON.stringify({ orgID, name: bucket, retentionRules: [] }),
+    });
+  }
+
+  async firstSeen(host: string, since: Date): Promise<string | undefined> {
+    const query = flux`from(bucket: ${this.#options.bucket})
+  |> range(start: ${since})
+  |> filter(fn: (r) => r.host == ${host} and r._measurement =~ /^agent_/)
+  |> first()`;
+    return (await this.#rows(query.toString())).map((row) => row._time).sort()[0];
+  }
+
+  async latestPoints(host: string, since: Date): Promise<HostPoint[]> {
+    const query = flux`from(bucket: ${this.#options.bucket})
+  |> range(start: ${since})
+  |> filter(fn: (r) => r.host == ${host} and r._measurement =~ /^agent_/)
+  |> last()`;
+    const rows = await this.#rows(query.toString());
+    const byMeasurement = new Map<string, HostPoint>();
+    for (const row of rows) {
+      const point = byMeasurement.get(row._measurement) ?? {
+        measurement: row._measurement,
+        time: row._time,
+        fields: {},
+        tags: tagsOf(row),
+      };
+      point.fields[row._field] = row._value;
+      if (row._time > point.time) point.time = row._time;
+      byMeasurement.set(row._measurement, point);
+    }
+    return [...byMeasurement.values()];
+  }
+
+  async lastSeenByHost(since: Date): Promise<Map<string, string>> {
+    const query = flux`from(bucket: ${this.#options.bucket})
+  |> range(start: ${since})
+  |> filter(fn: (r) => r._measurement == ${HEARTBEAT_MEASUREMENT})
+  |> group(columns: ["host"])
+  |> last()`;
+    const seen = new Map<string, string>();
+    for (const row of await this.#rows(query.toString())) {
+      const host = row.host;
+      if (typeof host === 'string' && (seen.get(host) ?? '') < row._time) seen.set(host, row._time);
+    }
+    return seen;
+  }
+
+  async #rows(query: string): Promise<FluxRow[]> {
+    try {
+      return await this.#queries.collectRows<FluxRow>(query);
+    } catch (cause) {
+      throw new AppError(
+        'metrics_query_failed',
+        `InfluxDB at ${this.url} refused a query: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+
+  async #json<T>(pathAndQuery: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.#fetch(pathAndQuery, init);
+    if (!response.ok) {
+      throw new AppError(
+        'metrics_query_failed',
+        `InfluxDB at ${this.url} answered ${pathAndQuery.split('?')[0]} with ${response.status}`,
+      );
+    }
+    return (await response.json()) as T;
+  }
+
+  async #fetch(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+    const headers = { authorization: `Token ${this.#options.token}`, 'content-type': 'application/json' };
+    try {
+      return await fetch(`${this.url}${pathAndQuery}`, {
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5_000),
+      });
+    } catch (cause) {
+      throw new AppError(
+        'metrics_unavailable',
+        `InfluxDB at ${this.url} did not answer: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+}
+
+function tagsOf(row: FluxRow): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (!key.startsWith('_') && key !== 'result' && key !== 'table' && typeof value === 'string')
+      tags[key] = value;
+  }
+  return tags;
+}
