@@ -1,0 +1,84 @@
+// Runs against FAKE InfluxDB 2.x (test/support/fake-influx-v2.ts): 2.x cannot be installed here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfluxV2Backend } from '../../../src/metrics/influx-v2-backend.ts';
+import { waitForFirstMetrics } from '../../../src/metrics/wait-for-first-metrics.ts';
+import { startFakeInfluxV2, type FakeInfluxV2 } from '../../support/fake-influx-v2.ts';
+
+let fake: FakeInfluxV2;
+let backend: InfluxV2Backend;
+beforeAll(async () => {
+  fake = await startFakeInfluxV2({ token: 'test-token-v2', org: 'ops', orgId: 'a1b2' });
+  backend = new InfluxV2Backend({ url: fake.url, org: 'ops', bucket: 'telegraf', token: 'test-token-v2' });
+});
+afterAll(() => fake.close());
+
+describe('InfluxV2Backend (against a fake v2 server)', () => {
+  it('creates the bucket in the named organization only when it is missing', async () => {
+    await backend.ensureStore();
+    await backend.ensureStore();
+    const creates = fake.requests.filter((r) => r.method === 'POST' && r.url === '/api/v2/buckets');
+    expect(creates).toHaveLength(1);
+    expect(JSON.parse(creates[0]!.body)).toMatchObject({ orgID: 'a1b2', name: 'telegraf' });
+    expect(fake.requests.every((r) => r.url === '/ping' || r.authorization === 'Token test-token-v2')).toBe(
+      true,
+    );
+  });
+
+  it('turns Flux rows into per-measurement points and passes the host as a Flux string', async () => {
+    fake.rows = [
+      {
+        _time: '2026-11-24T10:00:01Z',
+        _value: 0.5,
+        _field: 'load1',
+        _measurement: 'agent_system',
+        host: 'vm-a',
+      },
+      {
+        _time: '2026-11-24T10:00:02Z',
+        _value: 2,
+        _field: 'n_cpus',
+        _measurement: 'agent_system',
+        host: 'vm-a',
+      },
+      {
+        _time: '2026-11-24T10:00:01Z',
+        _value: 97,
+        _field: 'usage_idle',
+        _measurement: 'agent_cpu',
+        host: 'vm-a',
+      },
+    ];
+    const points = await backend.latestPoints('vm-a") or (true', new Date('2026-11-24T09:00:00Z'));
+    expect(points).toEqual([
+      {
+        measurement: 'agent_system',
+        time: '2026-11-24T10:00:02Z',
+        fields: { load1: 0.5, n_cpus: 2 },
+        tags: { host: 'vm-a' },
+      },
+      {
+        measurement: 'agent_cpu',
+        time: '2026-11-24T10:00:01Z',
+        fields: { usage_idle: 97 },
+        tags: { host: 'vm-a' },
+      },
+    ]);
+    const query = (JSON.parse(fake.requests.at(-1)!.body) as { query: string }).query;
+    expect(query).toContain('r.host == "vm-a\\") or (true"');
+  });
+
+  it('reports a host as reporting with its first point time', async () => {
+    const verdict = await waitForFirstMetrics(backend, 'vm-a', {
+      since: new Date('2026-11-24T09:00:00Z'),
+      timeoutMs: 1000,
+    });
+    expect(verdict).toMatchObject({ state: 'reporting', firstPointAt: '2026-11-24T10:00:01Z' });
+  });
+
+  it('says which URL failed when the token is wrong', async () => {
+    const wrong = new InfluxV2Backend({ url: fake.url, org: 'ops', bucket: 'telegraf', token: 'nope' });
+    await expect(wrong.ensureStore()).rejects.toThrow(
+      `InfluxDB at ${fake.url} answered /api/v2/buckets with 401`,
+    );
+  });
+});
