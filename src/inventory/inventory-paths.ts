@@ -18,8 +18,8 @@ export interface InventoryPaths {
 
 // Only characters that need no quoting in ssh_config, ansible_ssh_common_args (shlex) or YAML.
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
-// A unix socket path must fit in 108 bytes: `<controlDir>/` + 40 hex digits of %C.
-const MAX_CONTROL_DIR = 60;
+// A unix socket path must fit in 108 bytes, and ssh binds `<controlDir>/<40 hex of %C>.<16 random>` first.
+const MAX_CONTROL_DIR = 45;
 
 /** Paths inside `dir` (made absolute); refuses a directory whose path would need quoting anywhere. */
 export function inventoryPaths(dir: string): InventoryPaths {

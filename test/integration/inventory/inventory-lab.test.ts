@@ -1,13 +1,16 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryCommand } from '../../../src/cli/inventory-command.ts';
 import { HostKeyChangedError } from '../../../src/domain/host-key-changed-error.ts';
 import { captureHostKey } from '../../../src/inventory/capture-host-key.ts';
 import { captureHostKeyThroughProxy } from '../../../src/inventory/capture-host-key-through-proxy.ts';
 import { explainSshFailure } from '../../../src/inventory/explain-ssh-failure.ts';
+import { stopControlMasters } from '../../../src/inventory/stop-control-masters.ts';
 import { writeInventory, type WrittenInventory } from '../../../src/inventory/write-inventory.ts';
 import { Registry } from '../../../src/registry/registry.ts';
 import { KeyStore } from '../../../src/secrets/key-store.ts';
@@ -19,7 +22,7 @@ import {
   parseRecap,
   registerLab,
   runAnsible,
-  stopControlMasters,
+  killProcessesMentioning,
 } from './reach-lab.ts';
 
 const PROJECT = 'reach';
@@ -49,7 +52,7 @@ describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direc
   });
 
   afterAll(async () => {
-    await stopControlMasters(tmp);
+    await killProcessesMentioning(tmp);
     await lab?.down();
     redis?.disconnect();
     await server?.stop();
@@ -101,8 +104,41 @@ describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direc
       // The VM's own hostname, read through sudo, as cloudroot: the answer really came from that VM.
       expect(run.stdout).toContain(`"msg": "ANSWER ${vm.name} ${vm.name} cloudroot"`);
     }
-    // One multiplexed connection per proxy carries every host behind it.
+    // One multiplexed connection per proxy carries every host behind it; it can be ended on purpose.
     expect((await readdir(written.controlDir)).length).toBe(lab.proxies().length);
+    const proxyIds = lab.proxies().map((vm) => vm.name);
+    expect(await stopControlMasters(written.sshConfig, proxyIds)).toBe(2);
+    expect(await readdir(written.controlDir)).toEqual([]);
+  });
+
+  it('serves the same reach as a dynamic inventory (inventory-script protocol) to ansible-playbook', async () => {
+    let printed = '';
+    const deps = {
+      open: () => Promise.resolve({ registry, keys, close: () => Promise.resolve() }),
+      rootDir: path.join(tmp, 'root'),
+      write: (text: string) => (printed += text),
+    };
+    await new Command('outpost')
+      .exitOverride()
+      .addCommand(inventoryCommand(deps))
+      .parseAsync(['inventory', '--list'], { from: 'user' });
+    const listing = JSON.parse(printed) as {
+      _meta: { hostvars: Record<string, unknown> };
+      project_reach: { vars: object };
+    };
+    expect(Object.keys(listing._meta.hostvars).sort()).toEqual(lab.vms.map((vm) => vm.name).sort());
+    expect(listing.project_reach.vars).toMatchObject({
+      ansible_ssh_common_args: `-F ${path.join(tmp, 'root/inventories/reach/ssh_config')}`,
+    });
+    // Ansible runs an executable inventory with --list; this one answers with what `outpost inventory` printed.
+    const script = path.join(tmp, 'dynamic-inventory');
+    await writeFile(path.join(tmp, 'listing.json'), printed);
+    await writeFile(script, `#!/bin/sh\ncat ${path.join(tmp, 'listing.json')}\n`, { mode: 0o755 });
+    const run = await runAnsible(script, PLAYBOOK, path.join(tmp, 'cp-dynamic'));
+    expect(run.exitCode, run.all).toBe(0);
+    const recap = parseRecap(run.stdout);
+    for (const vm of lab.vms)
+      expect(recap[vm.name], vm.name).toMatchObject({ ok: 3, unreachable: 0, failed: 0 });
   });
 
   it('refuses a VM whose host key changed, naming it and the command to accept the new key', async () => {

@@ -80,7 +80,7 @@ export async function processesMentioning(dir: string): Promise<number[]> {
 }
 
 /** Ends the ssh control masters this test started (found by its temp dir), by pid. */
-export async function stopControlMasters(dir: string): Promise<void> {
+export async function killProcessesMentioning(dir: string): Promise<void> {
   for (const pid of await processesMentioning(dir)) {
     try {
       process.kill(pid, 'SIGTERM');

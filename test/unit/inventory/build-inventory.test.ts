@@ -117,4 +117,13 @@ describe('inventory builders', () => {
     ).toThrow(/needs a proxy/);
     expect(() => inventoryPaths('/tmp/my inventory')).toThrow(/dir: .*"\/tmp\/my inventory"/);
   });
+
+  it('keeps control sockets under the unix socket path limit, even for a deep inventory directory', () => {
+    const deep = inventoryPaths(`/var/tmp/${'d'.repeat(60)}/inventories/acme`);
+    expect(deep.controlDir).toMatch(/^\/tmp\/outpost-cp-[0-9a-f]{16}$/);
+    expect(`${deep.controlDir}/${'f'.repeat(40)}.${'r'.repeat(16)}`.length).toBeLessThan(108);
+    expect(inventoryPaths('/srv/outpost/inventories/acme').controlDir).toBe(
+      '/srv/outpost/inventories/acme/cp',
+    );
+  });
 });

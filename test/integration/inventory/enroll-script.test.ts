@@ -1,0 +1,115 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeInventory, type WrittenInventory } from '../../../src/inventory/write-inventory.ts';
+import { Registry } from '../../../src/registry/registry.ts';
+import { KeyStore } from '../../../src/secrets/key-store.ts';
+import { renderEnrollScript } from '../../../src/secrets/render-enroll-script.ts';
+import { up, type Lab } from '../../lab/lab.ts';
+import { startRedis, type TestRedis } from '../../support/redis.ts';
+import { killProcessesMentioning } from './reach-lab.ts';
+
+const PROJECT = 'enroll';
+
+describe('enrollment script, run as root in lab VMs', () => {
+  let lab: Lab;
+  let server: TestRedis;
+  let redis: Redis;
+  let registry: Registry;
+  let keys: KeyStore;
+  let tmp: string;
+  let script: string;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'outpost-enroll-'));
+    server = await startRedis();
+    redis = new Redis(server.url);
+    keys = new KeyStore(redis, randomBytes(32));
+    registry = new Registry(redis, 'outpost:', { keys });
+    const project = await registry.createProject({ id: PROJECT });
+    script = renderEnrollScript({
+      project: PROJECT,
+      adminKey: project.publicKeys.admin,
+      projectKey: project.publicKeys.project,
+    });
+    lab = await up({ slot: Number(process.env.OUTPOST_LAB_SLOT ?? 0), vpcs: 1, vmsPerVpc: 1, directVms: 1 });
+  });
+
+  afterAll(async () => {
+    await killProcessesMentioning(tmp);
+    await lab?.down();
+    redis?.disconnect();
+    await server?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('creates cloudroot and says what it did; a second run changes nothing and says so', async () => {
+    for (const vm of lab.vms) {
+      const first = await lab.exec(vm, 'sh -s', { input: script });
+      expect(first.exitCode, first.stderr).toBe(0);
+      expect(first.stdout).toContain('outpost-enroll: created user cloudroot');
+      expect(first.stdout).toContain(
+        'outpost-enroll: added 2 key(s) to /home/cloudroot/.ssh/authorized_keys',
+      );
+      expect(first.stdout).toContain(
+        'outpost-enroll: installed sudoers rule /etc/sudoers.d/outpost-cloudroot (validated with visudo)',
+      );
+
+      const second = await lab.exec(vm, 'sh -s', { input: script });
+      expect(second.exitCode, second.stderr).toBe(0);
+      expect(second.stdout).toContain('outpost-enroll: user cloudroot exists');
+      expect(second.stdout).toContain('outpost-enroll: keys already in /home/cloudroot/.ssh/authorized_keys');
+      expect(second.stdout).toContain(
+        'outpost-enroll: sudoers rule /etc/sudoers.d/outpost-cloudroot unchanged',
+      );
+      expect(await lab.sh(vm, 'wc -l < /home/cloudroot/.ssh/authorized_keys; ls -a /etc/sudoers.d')).toMatch(
+        /^2\n[^]*outpost-cloudroot/,
+      );
+      expect(await lab.sh(vm, 'ls -a /etc/sudoers.d')).not.toContain('.outpost.');
+    }
+  });
+
+  it('refuses to run as a normal user', async () => {
+    const vm = lab.directs()[0];
+    if (!vm) throw new Error('no direct VM');
+    const run = await lab.exec(vm, `su -s /bin/sh ${lab.user} -c 'sh -s'`, { input: script });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('outpost-enroll: error: run me as root');
+  });
+
+  it('then cloudroot logs in with the project key and sudo needs no password: directly and through the proxy', async () => {
+    for (const vm of lab.proxies()) {
+      await registry.createProxy({
+        id: vm.name,
+        project: PROJECT,
+        publicAddress: vm.publicAddress,
+        vpcAddress: vm.vpcAddress,
+        networks: [vm.vpcCidr],
+        hostKey: vm.hostKey,
+      });
+    }
+    for (const vm of [...lab.targets(), ...lab.directs()]) {
+      await registry.createHost({ id: vm.name, project: PROJECT, address: vm.address, hostKey: vm.hostKey });
+    }
+    const written: WrittenInventory = await writeInventory({
+      dir: path.join(tmp, 'inventory'),
+      project: PROJECT,
+      hosts: await registry.listHosts({ project: PROJECT }),
+      proxies: await registry.listProxies({ project: PROJECT }),
+      keys: { project: await keys.projectPrivateKey(PROJECT) },
+    });
+    for (const vm of [...lab.targets(), ...lab.directs()]) {
+      const login = await execa(
+        'ssh',
+        ['-F', written.sshConfig, vm.name, 'id -un; sudo -n id -un; hostname'],
+        { reject: false, timeout: 60_000 },
+      );
+      expect(login.exitCode, login.stderr).toBe(0);
+      expect(login.stdout).toBe(`cloudroot\nroot\n${vm.name}`);
+    }
+  });
+});
