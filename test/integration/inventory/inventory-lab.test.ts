@@ -23,6 +23,7 @@ import {
   registerLab,
   runAnsible,
   killProcessesMentioning,
+  startLocalForward,
 } from './reach-lab.ts';
 
 const PROJECT = 'reach';
@@ -139,6 +140,46 @@ describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direc
     const recap = parseRecap(run.stdout);
     for (const vm of lab.vms)
       expect(recap[vm.name], vm.name).toMatchObject({ ok: 3, unreachable: 0, failed: 0 });
+  });
+
+  it('reaches a VPC VM through a local forward (reach forward), its key still pinned by name', async () => {
+    const target = lab.vm('vpc2-vm1');
+    const proxy = await registry.getProxy('vpc2-proxy');
+    const forward = await startLocalForward(
+      {
+        host: proxy.publicAddress,
+        port: proxy.sshPort,
+        username: proxy.user,
+        privateKey: await keys.projectPrivateKey(PROJECT),
+      },
+      { host: target.address, port: 22 },
+    );
+    try {
+      await registry.updateHost(target.name, { reach: 'forward' });
+      const withForward = await writeInventory({
+        dir: path.join(tmp, 'run-forward'),
+        project: PROJECT,
+        hosts: await registry.listHosts({ project: PROJECT }),
+        proxies: await registry.listProxies({ project: PROJECT }),
+        keys: { project: await keys.projectPrivateKey(PROJECT) },
+        forwards: new Map([[target.name, { host: '127.0.0.1', port: forward.port }]]),
+      });
+      expect(withForward.model.hostvars[target.name]).toMatchObject({
+        ansible_host: '127.0.0.1',
+        ansible_port: forward.port,
+        outpost_reach: 'forward',
+      });
+      const run = await runAnsible(withForward.hostsFile, PLAYBOOK, path.join(tmp, 'cp-forward'), [
+        '--limit',
+        target.name,
+      ]);
+      expect(run.exitCode, run.all).toBe(0);
+      expect(parseRecap(run.stdout)[target.name]).toMatchObject({ ok: 3, unreachable: 0, failed: 0 });
+      expect(run.stdout).toContain(`"msg": "ANSWER ${target.name} ${target.name} cloudroot"`);
+    } finally {
+      await registry.updateHost(target.name, { reach: null });
+      await forward.close();
+    }
   });
 
   it('refuses a VM whose host key changed, naming it and the command to accept the new key', async () => {

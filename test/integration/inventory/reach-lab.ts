@@ -1,5 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { execa } from 'execa';
+import ssh2 from 'ssh2';
 import type { Lab, LabVm } from '../../lab/lab.ts';
 import type { Registry } from '../../../src/registry/registry.ts';
 
@@ -57,8 +59,13 @@ export function parseRecap(stdout: string): Record<string, Record<string, number
 }
 
 /** Plain `ansible-playbook` from the repository root, nothing of Outpost running. */
-export async function runAnsible(inventory: string, playbook: string, controlDir: string) {
-  return execa('ansible-playbook', ['-i', inventory, playbook], {
+export async function runAnsible(
+  inventory: string,
+  playbook: string,
+  controlDir: string,
+  extra: string[] = [],
+) {
+  return execa('ansible-playbook', ['-i', inventory, playbook, ...extra], {
     cwd: ROOT,
     reject: false,
     all: true,
@@ -88,4 +95,41 @@ export async function killProcessesMentioning(dir: string): Promise<void> {
       // Already gone.
     }
   }
+}
+
+/**
+ * A local forward like the tunnel keeper's: a listener on 127.0.0.1 whose connections are carried
+ * to `target` over one ssh2 connection to the proxy. Resolves its port and a close function.
+ */
+export async function startLocalForward(
+  proxy: { host: string; port: number; username: string; privateKey: string },
+  target: { host: string; port: number },
+): Promise<{ port: number; close(): Promise<void> }> {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve).once('error', reject);
+    // The lab test pins the proxy through the inventory; this helper only carries bytes.
+    client.connect({ ...proxy, hostVerifier: () => true });
+  });
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    client.forwardOut('127.0.0.1', socket.remotePort ?? 0, target.host, target.port, (error, channel) => {
+      if (error) return socket.destroy();
+      socket.pipe(channel).pipe(socket);
+      channel.once('close', () => socket.destroy());
+      socket.once('close', () => channel.close());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    close: async () => {
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      client.end();
+    },
+  };
 }
