@@ -88,9 +88,11 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
   const runsDir = path.join(config.varDir, 'runs');
 
   let worker: JobWorker | undefined;
-  if (options.roles.includes('worker')) {
+  const workerRedis = options.roles.includes('worker') ? connect() : undefined;
+  if (workerRedis) {
+    workerRedis.on('error', (error) => logger.error({ err: error }, 'redis connection error'));
     worker = await startJobWorker({
-      redis: connect(),
+      redis: workerRedis,
       store,
       logs,
       logger,
@@ -152,9 +154,12 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
   if (worker) closers.push(() => worker.close());
   closers.push(() => queue.close());
   await Promise.allSettled(closers.map((close) => close()));
+  await workerRedis?.quit().catch(() => undefined);
   await redis.quit().catch(() => undefined);
   await embedded?.stop();
   logger.info('stopped');
+  // Anything still holding the event loop now is a leak; do not let it keep a stopped service alive.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref();
 }
 
 /** Composition root: reads configuration, then hands the command line to the CLI. */

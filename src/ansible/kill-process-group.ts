@@ -44,7 +44,7 @@ export async function killProcessesMentioning(marker: string): Promise<number[]>
   const killed: number[] = [];
   for (const name of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
     if (!cmdline.includes(marker)) continue;
     try {
       process.kill(Number(name), 'SIGKILL');

@@ -78,12 +78,12 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
   const touch = (): void => {
     if (idleMs <= 0) return;
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => stop('timeout', `no output for ${idleMs / 1000} s`), idleMs);
+    idleTimer = setTimeout(() => stop('timeout', `no output for ${Math.round(idleMs / 1000)} s`), idleMs);
   };
   const jobTimer =
     (options.timeoutMs ?? 0) > 0
       ? setTimeout(
-          () => stop('timeout', `ran longer than ${(options.timeoutMs ?? 0) / 1000} s`),
+          () => stop('timeout', `ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s`),
           options.timeoutMs,
         )
       : undefined;

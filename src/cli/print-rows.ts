@@ -19,6 +19,7 @@ export function printRows(rows: Record<string, unknown>[], columns: string[], js
 function cell(value: unknown): string {
   if (value === undefined || value === null) return '-';
   if (Array.isArray(value)) return value.join(',');
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
   return JSON.stringify(value);
 }

@@ -39,13 +39,13 @@ export function toProblem(error: unknown): Problem {
   if (bodyParser) return bodyParser;
   if (error instanceof AppError && error.status < 500) {
     return {
+      ...(error.details ?? {}),
       type: `https://outpost.invalid/problems/${error.code}`,
       title: TITLES[error.status] ?? 'Error',
       status: error.status,
       detail: error.message,
       code: error.code,
       ...(error instanceof ValidationError ? { field: error.field } : {}),
-      ...(error.details ?? {}),
     };
   }
   return {

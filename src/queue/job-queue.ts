@@ -106,7 +106,7 @@ export class JobQueue {
     const job = await this.#store.get(id);
     if (FINAL_STATUSES.includes(job.status)) {
       throw new ConflictError(`job ${JSON.stringify(id)} already ended as ${job.status}`, {
-        status: job.status,
+        jobStatus: job.status,
       });
     }
     await this.#store.update(id, { cancelRequested: true });

@@ -49,6 +49,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     .slice(0, 30)}-${randomBytes(4).toString('hex')}`;
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const running = new Map<string, AbortController>();
+  let closing = false;
   const { redis, store, logs, logger } = options;
 
   const beat = async (): Promise<void> => {
@@ -112,8 +113,11 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     } finally {
       running.delete(jobId);
     }
-    if (controller.signal.aborted && outcome.status !== 'successful')
-      outcome = { ...outcome, status: 'canceled' };
+    if (controller.signal.aborted && outcome.status !== 'successful') {
+      outcome = closing
+        ? { ...outcome, status: 'failed', reason: `worker ${id} shut down while the job was running` }
+        : { ...outcome, status: 'canceled', reason: 'canceled on request' };
+    }
     await log
       .flush()
       .catch((error: unknown) => logger.error({ job: jobId, err: error }, 'log append failed'));
@@ -136,8 +140,9 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     logger.info({ job: jobId, status: outcome.status }, 'job ended');
   };
 
+  const bullConnection = redis.duplicate({ maxRetriesPerRequest: null });
   const worker = new Worker(QUEUE_NAME, process, {
-    connection: redis.duplicate({ maxRetriesPerRequest: null }),
+    connection: bullConnection,
     prefix: `${prefix}bull`,
     concurrency: options.concurrency ?? 4,
     // Our own heartbeat and recovery decide about dead workers; BullMQ must never re-run a job.
@@ -148,11 +153,13 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   return {
     id,
     async close() {
+      closing = true;
       clearInterval(timer);
       for (const controller of running.values()) controller.abort();
       await worker.close();
       await subscriber.quit().catch(() => undefined);
       await redis.del(keys.worker(id)).catch(() => 0);
+      await bullConnection.quit().catch(() => undefined);
     },
   };
 }
