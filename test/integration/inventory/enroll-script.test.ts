@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainSshFailure } from '../../../src/inventory/explain-ssh-failure.ts';
+import { readKnownHosts } from '../../../src/inventory/read-known-hosts.ts';
+import { stopControlMasters } from '../../../src/inventory/stop-control-masters.ts';
 import { writeInventory, type WrittenInventory } from '../../../src/inventory/write-inventory.ts';
 import { Registry } from '../../../src/registry/registry.ts';
 import { KeyStore } from '../../../src/secrets/key-store.ts';
@@ -89,27 +92,57 @@ describe('enrollment script, run as root in lab VMs', () => {
         publicAddress: vm.publicAddress,
         vpcAddress: vm.vpcAddress,
         networks: [vm.vpcCidr],
-        hostKey: vm.hostKey,
       });
     }
     for (const vm of [...lab.targets(), ...lab.directs()]) {
-      await registry.createHost({ id: vm.name, project: PROJECT, address: vm.address, hostKey: vm.hostKey });
+      await registry.createHost({ id: vm.name, project: PROJECT, address: vm.address });
     }
-    const written: WrittenInventory = await writeInventory({
-      dir: path.join(tmp, 'inventory'),
-      project: PROJECT,
-      hosts: await registry.listHosts({ project: PROJECT }),
-      proxies: await registry.listProxies({ project: PROJECT }),
-      keys: { project: await keys.projectPrivateKey(PROJECT) },
-    });
+    const write = async (hostKeyPolicy: 'strict' | 'accept-new') =>
+      writeInventory({
+        dir: path.join(tmp, 'inventory'),
+        project: PROJECT,
+        hosts: await registry.listHosts({ project: PROJECT }),
+        proxies: await registry.listProxies({ project: PROJECT }),
+        keys: { project: await keys.projectPrivateKey(PROJECT) },
+        hostKeyPolicy,
+      });
+    const login = (written: WrittenInventory, name: string) =>
+      execa('ssh', ['-F', written.sshConfig, name, 'id -un; sudo -n id -un; hostname'], {
+        reject: false,
+        timeout: 60_000,
+      });
+
+    // Nothing pinned yet: the strict inventory refuses, and says why.
+    const strictFirst = await write('strict');
+    const refused = await login(strictFirst, lab.directs()[0]?.name ?? '');
+    expect(refused.exitCode).toBe(255);
+    expect(explainSshFailure(refused.stderr)?.code).toBe('host_key_unknown');
+
+    // First contact records the keys (proxy through ProxyJump too); Outpost pins what was recorded.
+    const first = await write('accept-new');
     for (const vm of [...lab.targets(), ...lab.directs()]) {
-      const login = await execa(
-        'ssh',
-        ['-F', written.sshConfig, vm.name, 'id -un; sudo -n id -un; hostname'],
-        { reject: false, timeout: 60_000 },
-      );
-      expect(login.exitCode, login.stderr).toBe(0);
-      expect(login.stdout).toBe(`cloudroot\nroot\n${vm.name}`);
+      const result = await login(first, vm.name);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout).toBe(`cloudroot\nroot\n${vm.name}`);
+    }
+    const recorded = await readKnownHosts(first.knownHosts);
+    for (const vm of lab.vms) {
+      const alias = vm.kind === 'proxy' ? `proxy.${vm.name}` : vm.name;
+      expect(recorded.get(alias), alias).toBe(vm.hostKey.split(' ').slice(0, 2).join(' '));
+      await registry.pinHostKey(vm.kind === 'proxy' ? 'proxy' : 'host', vm.name, recorded.get(alias) ?? '');
+    }
+
+    // From now on: strict, with the pinned keys.
+    await stopControlMasters(
+      first.sshConfig,
+      lab.proxies().map((vm) => vm.name),
+    );
+    const pinned = await write('strict');
+    expect(await readFile(pinned.sshConfig, 'utf8')).toContain('StrictHostKeyChecking yes');
+    for (const vm of [...lab.targets(), ...lab.directs()]) {
+      const result = await login(pinned, vm.name);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout).toBe(`cloudroot\nroot\n${vm.name}`);
     }
   });
 });
