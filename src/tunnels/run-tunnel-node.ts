@@ -68,10 +68,12 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
   const keeper = new TunnelKeeper({ ...options, logger });
   const held = new Map<string, Held>();
   // Proxies whose pinned key was refused, with that key: not retried until the record's key changes.
-  const refusedKeys = new Map<string, string | undefined>();
+  const refusedKeys = new Map<string, { hostKey: string | undefined; message: string }>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let again = false;
+  const wakeups = new Map<string, NodeJS.Timeout>();
 
   const drop = async (proxyId: string, why: string) => {
     held.delete(proxyId);
@@ -81,7 +83,7 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
 
   const reconcile = async (h: Held, wanted: WantedTunnels) => {
     const { proxy } = wanted;
-    if (refusedKeys.has(proxy.id) && refusedKeys.get(proxy.id) === proxy.hostKey) return;
+    if (refusedKeys.has(proxy.id) && refusedKeys.get(proxy.id)?.hostKey === proxy.hostKey) return;
     refusedKeys.delete(proxy.id);
     const wantedIds = new Set<string>();
     const results = await Promise.allSettled([
@@ -97,7 +99,8 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     for (const result of results) {
       if (result.status === 'fulfilled') continue;
       const error = result.reason as Error;
-      if (error instanceof HostKeyMismatchError) refusedKeys.set(proxy.id, proxy.hostKey);
+      if (error instanceof HostKeyMismatchError)
+        refusedKeys.set(proxy.id, { hostKey: proxy.hostKey, message: error.message });
       logger.warn({ node: nodeId, proxy: proxy.id, error: error.message }, 'forward not up yet');
     }
     const current = keeper.status().find((s) => s.proxy === proxy.id);
@@ -109,16 +112,25 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     const at = new Date().toISOString();
     const pipeline = redis.pipeline();
     pipeline.set(keys.node(nodeId), JSON.stringify({ at, held: [...held.keys()] }), 'PX', ttl);
-    for (const status of keeper.status()) {
-      if (!held.has(status.proxy)) continue;
-      const refused = refusedKeys.has(status.proxy);
-      const published: PublishedTunnelStatus = {
-        ...status,
-        ...(refused ? { state: 'failed' } : {}),
-        node: nodeId,
-        at,
-      };
-      pipeline.set(keys.status(status.proxy), JSON.stringify(published), 'PX', ttl * 2);
+    const statuses = new Map(keeper.status().map((s) => [s.proxy, s]));
+    for (const proxyId of held.keys()) {
+      const refused = refusedKeys.get(proxyId);
+      const status = statuses.get(proxyId);
+      // A refused host key leaves nothing in the keeper; publish why, so the operator sees it.
+      const published: PublishedTunnelStatus | undefined = refused
+        ? {
+            proxy: proxyId,
+            state: 'failed',
+            since: at,
+            attempts: 1,
+            connects: 0,
+            lastError: refused.message,
+            forwards: [],
+            node: nodeId,
+            at,
+          }
+        : status && { ...status, node: nodeId, at };
+      if (published) pipeline.set(keys.status(proxyId), JSON.stringify(published), 'PX', ttl * 2);
     }
     await pipeline.exec();
   };
@@ -146,7 +158,7 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
       }
       if (now - h.renewedAt < ttl / 3) continue;
       try {
-        if (await renewLease(redis, keys.lease(proxyId), nodeId, ttl)) h.renewedAt = now;
+        if (await within(renewLease(redis, keys.lease(proxyId), nodeId, ttl), ttl / 3)) h.renewedAt = now;
         else await drop(proxyId, 'lease lost to another node');
       } catch (error) {
         // Without Redis we cannot prove we still hold it: give it up before it can expire under us.
@@ -157,9 +169,21 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     for (const [proxyId, w] of wantedById) {
       if (held.has(proxyId)) continue;
       try {
-        if (await acquireLease(redis, keys.lease(proxyId), nodeId, ttl)) {
+        if (await within(acquireLease(redis, keys.lease(proxyId), nodeId, ttl), ttl / 3)) {
           held.set(proxyId, { renewedAt: now, proxy: w.proxy });
           logger.info({ node: nodeId, proxy: proxyId }, 'lease acquired; holding proxy tunnels');
+        } else {
+          // Try again the moment the holder's lease would run out, not up to a tick later.
+          const left = await redis.pttl(keys.lease(proxyId));
+          if (left > 0 && left < tickMs && !wakeups.has(proxyId)) {
+            wakeups.set(
+              proxyId,
+              setTimeout(() => {
+                wakeups.delete(proxyId);
+                void tick();
+              }, left + 5),
+            );
+          }
         }
       } catch (error) {
         logger.error(
@@ -180,11 +204,19 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     );
   };
 
-  const tick = async () => {
+  const tick = async (): Promise<void> => {
     if (stopped) return;
-    if (running) return running;
+    if (running) {
+      // Asked while a pass runs: run one more right after it.
+      again = true;
+      return running;
+    }
     running = pass().finally(() => {
       running = undefined;
+      if (again && !stopped) {
+        again = false;
+        void tick();
+      }
     });
     return running;
   };
@@ -207,6 +239,7 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      for (const t of wakeups.values()) clearTimeout(t);
       await running;
       await Promise.allSettled([...held.values()].map((h) => h.reconciling ?? Promise.resolve()));
       await keeper.close();
@@ -219,4 +252,13 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
       logger.info({ node: nodeId }, 'tunnel node stopped');
     },
   };
+}
+
+/** Rejects when `promise` takes longer than `ms` (a Redis that hangs must not stall the lease loop). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

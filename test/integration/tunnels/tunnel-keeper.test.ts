@@ -192,7 +192,8 @@ describe('tunnel keeper against lab sshd', () => {
     console.log(
       `link drill: noticed after ${noticedMs} ms, forwards back ${backMs} ms after the link came back`,
     );
-    expect(noticedMs).toBeLessThanOrEqual(KEEPALIVE_WINDOW_MS + 1000);
+    // Timers on a loaded 2-core machine fire late by a little; the window itself is 20 s.
+    expect(noticedMs).toBeLessThanOrEqual(KEEPALIVE_WINDOW_MS + 1500);
     expect(backMs).toBeLessThan(10_000);
     await expectSameSockets(before);
   });

@@ -31,6 +31,7 @@ let redisServer: TestRedis;
 let redis: Redis;
 let dir: string;
 let wanted: WantedTunnels[];
+let impostor: WantedTunnels;
 let keyFile: string;
 const nodes = new Map<string, { child: ChildProcess; output: string[] }>();
 
@@ -47,6 +48,12 @@ beforeAll(async () => {
   await Promise.all(
     lab.proxies().map((p) => addCloudroot(lab, p, pair.publicKey).then(() => prepareProxySshd(lab, p))),
   );
+  const [first, second] = lab.proxies() as [LabVm, LabVm];
+  // An impostor: the first proxy's address with another VM's key pinned. Must be refused, once.
+  impostor = {
+    proxy: { ...tunnelProxyOf(first), id: 'impostor', hostKey: second.hostKey },
+    local: [{ targetHost: '198.51.100.2', targetPort: 22 }],
+  };
   wanted = lab.proxies().map((p) => ({
     proxy: tunnelProxyOf(p),
     remote: [
@@ -86,7 +93,7 @@ function startNode(nodeId: string): void {
           nodeId,
           keyFile,
           leaseTtlMs: LEASE_TTL_MS,
-          wanted,
+          wanted: [...wanted, impostor],
         }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,12 +134,7 @@ describe('two tunnel nodes on one Redis', () => {
       ),
     );
     const heldByNodes = published.flatMap((p) => p.held ?? []).sort();
-    expect(heldByNodes).toEqual(
-      lab
-        .proxies()
-        .map((p) => p.name)
-        .sort(),
-    );
+    expect(heldByNodes).toEqual(['impostor', ...lab.proxies().map((p) => p.name)].sort());
     for (const [i, p] of lab.proxies().entries()) {
       // Status is published once per tick (1 s): wait for the one after the forwards came up.
       await timeUntil(
@@ -149,6 +151,23 @@ describe('two tunnel nodes on one Redis', () => {
       });
     }
 
+    // The impostor is held (so no other node loops on it either), shown as failed with the reason, tried once.
+    const refused = await readTunnelStatus(redis, PREFIX, 'impostor');
+    expect(refused?.state).toBe('failed');
+    expect(refused?.lastError).toMatch(
+      /proxy "impostor" at .* presented host key ssh-ed25519 \S+, which is not its pinned key/,
+    );
+    const mismatchLines = () =>
+      [...nodes.values()]
+        .flatMap((n) => n.output)
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('host key mismatch'));
+    const seen = mismatchLines().length;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(seen).toBe(1);
+    expect(mismatchLines()).toHaveLength(1);
+
     const proxy = lab.proxies()[0] as LabVm;
     const victim = before[0] as string;
     const survivor = victim === 'node-a' ? 'node-b' : 'node-a';
@@ -164,8 +183,9 @@ describe('two tunnel nodes on one Redis', () => {
     console.log(
       `takeover: lease moved ${leaseMs} ms after kill -9 (ttl ${LEASE_TTL_MS} ms); uplink back ${uplinkMs} ms later; total ${Date.now() - killedAt} ms`,
     );
-    expect(leaseMs).toBeLessThanOrEqual(LEASE_TTL_MS + 1500);
+    expect(leaseMs).toBeLessThanOrEqual(LEASE_TTL_MS + 500);
     expect(await holders()).toEqual(lab.proxies().map(() => survivor));
+    expect(await redis.get(keys.lease('impostor'))).toBe(survivor);
     expect((await Promise.all(lab.proxies().map(uplinkWorks))).every(Boolean)).toBe(true);
 
     // Nothing the nodes wrote to Redis carries key material.
