@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -40,9 +41,8 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
       endedAt: new Date().toISOString(),
     });
     if (!ended) continue;
-    if (job.node === hostname() && job.pgid && (await isAnsibleProcess(job.pgid))) {
+    if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid)))
       await killProcessGroup(job.pgid, 2000);
-    }
     if (job.node === hostname() && options.runsDir)
       await killProcessesMentioning(path.join(options.runsDir, id));
     await options.redis.del(keys.secret(id));
@@ -51,4 +51,16 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     recovered.push(id);
   }
   return recovered;
+}
+
+/**
+ * Whether the group `pgid` is still the run's: its leader is ansible-playbook, or the leader is gone
+ * (Linux never hands out a pid still used as a process group id, so the survivors are the run's).
+ */
+async function isOwnGroup(pgid: number): Promise<boolean> {
+  const leaderAlive = await access(`/proc/${pgid}`).then(
+    () => true,
+    () => false,
+  );
+  return !leaderAlive || isAnsibleProcess(pgid);
 }
