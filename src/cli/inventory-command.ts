@@ -2,8 +2,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { NotFoundError } from '../errors.ts';
 import { buildScriptInventory, type ScriptInventory } from '../inventory/build-script-inventory.ts';
-import { writeInventory } from '../inventory/write-inventory.ts';
 import type { Registry } from '../registry/registry.ts';
+import { writeProjectInventory } from '../registry/write-project-inventory.ts';
 import type { KeyStore } from '../secrets/key-store.ts';
 
 /** What `outpost inventory` needs; `open` is called only when the command runs. */
@@ -40,24 +40,22 @@ export function inventoryCommand(deps: InventoryCommandDeps): Command {
 /** Writes every project's inventory files and returns the merged inventory-script listing. */
 export async function listInventory(deps: InventoryCommandDeps, only?: string): Promise<ScriptInventory> {
   const opened = await deps.open();
-  const { registry, keys } = opened;
+  const { registry } = opened;
   try {
     const projects = only === undefined ? await registry.listProjects() : [await registry.getProject(only)];
     const models = [];
     for (const project of projects) {
-      const privateKey = await keys.projectPrivateKey(project.id).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return undefined;
-        throw error;
-      });
-      if (privateKey === undefined) continue; // A project with no key of Outpost's cannot be reached yet.
-      const written = await writeInventory({
-        dir: path.join(deps.rootDir, 'inventories', project.id),
-        project: project.id,
-        hosts: await registry.listHosts({ project: project.id }),
-        proxies: await registry.listProxies({ project: project.id }),
-        keys: { project: privateKey },
-      });
-      models.push({ project: project.id, model: written.model });
+      try {
+        const written = await writeProjectInventory(
+          opened,
+          project.id,
+          path.join(deps.rootDir, 'inventories', project.id),
+        );
+        models.push({ project: project.id, model: written.model });
+      } catch (error) {
+        // A project with no key of Outpost's cannot be reached yet: list the others.
+        if (!(error instanceof NotFoundError) || only !== undefined) throw error;
+      }
     }
     return buildScriptInventory(models);
   } finally {
