@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { Proxy } from '../../../src/domain/proxy.ts';
 import { formatHostKey, hostKeyMatches } from '../../../src/tunnels/host-key-matches.ts';
 import {
   validateLocalForwardSpec,
@@ -27,8 +28,9 @@ const proxy = {
 };
 
 describe('validateTunnelProxy', () => {
-  it('accepts a registry proxy', () => {
-    expect(validateTunnelProxy(proxy)).toBe(proxy);
+  it('accepts a registry proxy as is', () => {
+    const fromRegistry: Proxy = { ...proxy, project: 'acme', networks: ['198.51.100.0/26'] };
+    expect(validateTunnelProxy(fromRegistry)).toBe(fromRegistry);
   });
 
   it.each([
