@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -11,6 +12,14 @@ import { AppError, ConfigError, quote } from './errors.ts';
 import { createApp } from './http/create-app.ts';
 import { ServiceMetrics } from './http/service-metrics.ts';
 import { createExecuteJob } from './jobs/create-execute-job.ts';
+import { createRegistryInventory } from './jobs/create-registry-inventory.ts';
+import { writeInventory } from './inventory/write-inventory.ts';
+import { Registry } from './registry/registry.ts';
+import { KeyStore } from './secrets/key-store.ts';
+import { loadMasterKey } from './secrets/load-master-key.ts';
+import { renderEnrollScript } from './secrets/render-enroll-script.ts';
+import { seal, unseal } from './secrets/seal.ts';
+import type { Sealer } from './queue/sealer.ts';
 import { LogStore } from './logs/log-store.ts';
 import { JobQueue } from './queue/job-queue.ts';
 import { JobStore } from './queue/job-store.ts';
@@ -79,8 +88,16 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
     maxEntries: settings.logMaxEntries,
     retentionSeconds: settings.logRetentionSeconds,
   });
+  const masterKey = await loadMasterKey(config);
+  const sealer: Sealer = {
+    seal: (plaintext) => seal(plaintext, masterKey, 'job-credentials'),
+    unseal: (sealed) => unseal(sealed, masterKey, 'job-credentials'),
+  };
+  const keys = new KeyStore(redis, masterKey, settings.prefix);
+  const registry = new Registry(redis, settings.prefix, { keys });
+  const prepareInventory = createRegistryInventory({ registry, keys, writeInventory });
   const store = new JobStore(redis, settings.prefix);
-  const queue = new JobQueue(redis, store, logs, { prefix: settings.prefix });
+  const queue = new JobQueue(redis, store, logs, { prefix: settings.prefix, sealer });
   const metrics = new ServiceMetrics({
     jobsByStatus: () => store.countByStatus(),
     queueDepth: () => queue.depth(),
@@ -99,8 +116,10 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
       prefix: settings.prefix,
       concurrency: config.workerConcurrency,
       runsDir,
+      sealer,
       heartbeatMs: settings.heartbeatMs,
       execute: createExecuteJob({
+        prepareInventory,
         rootDir: config.rootDir,
         runsDir,
         allowLocal: settings.allowLocal,
@@ -124,6 +143,28 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
       store,
       logs,
       heartbeatMs: settings.sseHeartbeatMs,
+      registry,
+      views: {
+        inventoryYaml: async (project) => {
+          const dir = path.join(config.rootDir, 'inventories', project);
+          const written = await prepareInventory(dir, {
+            id: 'inventory',
+            kind: 'probe',
+            status: 'queued',
+            createdAt: '',
+            project,
+          });
+          return readFile(written.inventory, 'utf8');
+        },
+        enrollScript: async (project) => {
+          const found = await registry.getProject(project);
+          return renderEnrollScript({
+            project,
+            adminKey: found.publicKeys.admin,
+            projectKey: found.publicKeys.project,
+          });
+        },
+      },
       healthy: async () => (await redis.ping()) === 'PONG',
     });
     server = createServer(app);
