@@ -1,5 +1,8 @@
 import type { runPlaybook } from '../ansible/run-playbook.ts';
 import type { JobRecord } from '../queue/job-record.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { KeyStore } from '../secrets/key-store.ts';
+import type { TunnelKeeper } from '../tunnels/index.ts';
 
 /** The inventory of one run, written into its run dir. */
 export interface PreparedInventory {
@@ -26,4 +29,10 @@ export interface JobDeps {
   runPlaybook: typeof runPlaybook;
   /** SIGTERM to SIGKILL grace of a cancelled run. Default 5000 ms. */
   killGraceMs?: number;
+  /** The live registry: enroll, probe and prepare-proxy record login, reach, keys and facts in it. */
+  registry?: Registry;
+  /** Project and admin keys (public keys for cloudroot, the project private key for logins). */
+  keys?: KeyStore;
+  /** This node's tunnel keeper, when it runs one: probe tries the `forward` way through it. */
+  tunnels?: TunnelKeeper;
 }
