@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,17 +20,23 @@ let publicKey: string;
 async function footprint() {
   const prefix = slotPrefixes(slot);
   const { stdout: links } = await execa('ip', ['-o', 'link', 'show']);
-  const { stdout: ps } = await execa('ps', ['-eo', 'stat=,args=']);
   return {
     netns: (await listNetns()).filter((name) => name.startsWith(prefix.netns)),
     links: links.split('\n').filter((line) => new RegExp(`^\\d+: ${prefix.link}`).test(line)),
-    vmProcesses: ps
-      .split('\n')
-      .filter((line) => /^[^Z]\S*\s+(sleep infinity|\/usr\/bin\/tini -s)/.test(line)),
+    // This lab's VMs (other slots' labs may be running beside it); a zombie holds nothing and counts as gone.
+    vmProcesses: (lab?.vms ?? []).filter((vm) => isRunning(vm.pid)).map((vm) => vm.name),
     overlayMounts: (await readFile('/proc/self/mountinfo', 'utf8'))
       .split('\n')
       .filter((line) => line.includes('outpost-lab')),
   };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 beforeAll(async () => {
@@ -217,7 +224,9 @@ describe('teardown', () => {
   });
 
   it('down() leaves no namespace, link, VM process or mount', async () => {
-    expect((await footprint()).netns.length).toBe(lab.vms.length);
+    const before = await footprint();
+    expect(before.netns.length).toBe(lab.vms.length);
+    expect(before.vmProcesses.length).toBe(lab.vms.length);
     await lab.down();
     const after = await footprint();
     expect(after).toEqual({ netns: [], links: [], vmProcesses: [], overlayMounts: [] });
