@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { freePort } from '../../test/support/free-port.ts';
+import { ROOT } from './report.ts';
+
+export const BENCH_TOKEN = 'bench-token-0123456789abcdefghijklmnop';
+
+/** An `outpost serve` process a bench started (api + worker), with its pid for memory readings. */
+export interface BenchService {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  logFile: string;
+  /** VmRSS and VmHWM of the service process, in MiB. */
+  memory(): Promise<{ rssMiB: number; hwmMiB: number }>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startService}. */
+export interface ServiceOptions {
+  redisUrl: string;
+  varDir: string;
+  /** Extra environment of the service. */
+  env?: Record<string, string>;
+  /** File the spawn probe (bench/support/spawn-probe.js) appends spawn and first-fd-3 times to. */
+  probeFile?: string;
+  /** Put bench/support/fake-ansible first in PATH: the synthetic event source instead of Ansible. */
+  fakeAnsible?: boolean;
+}
+
+/** Starts `node bin/outpost.js serve` (api and worker roles, local runs allowed) and waits for the API. */
+export async function startService(options: ServiceOptions): Promise<BenchService> {
+  const port = await freePort();
+  mkdirSync(options.varDir, { recursive: true });
+  const logFile = path.join(options.varDir, 'outpost.log');
+  const log = openSync(logFile, 'a');
+  const nodeArgs = options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/outpost.js'), 'serve'], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      PATH: options.fakeAnsible
+        ? `${path.join(ROOT, 'bench/support/fake-ansible')}:${process.env.PATH ?? ''}`
+        : (process.env.PATH ?? ''),
+      OUTPOST_REDIS_URL: options.redisUrl,
+      OUTPOST_VAR_DIR: options.varDir,
+      OUTPOST_HTTP_PORT: String(port),
+      OUTPOST_API_TOKEN: BENCH_TOKEN,
+      OUTPOST_ALLOW_LOCAL_RUNS: '1',
+      OUTPOST_LOG_LEVEL: 'warn',
+      OUTPOST_MASTER_KEY: '0'.repeat(63) + '1',
+      ...(options.probeFile ? { OUTPOST_BENCH_PROBE_FILE: options.probeFile } : {}),
+      ...options.env,
+    },
+  });
+  closeSync(log);
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`outpost serve exited early; see ${logFile}`);
+    const ok = await fetch(`${url}/healthz`)
+      .then((r) => r.status < 500)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`outpost serve not ready in 60 s; see ${logFile}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const pid = child.pid ?? 0;
+  return {
+    child,
+    pid,
+    url,
+    logFile,
+    memory: () => readMemory(pid),
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** VmRSS and VmHWM of a process from /proc/<pid>/status, in MiB. */
+export async function readMemory(pid: number): Promise<{ rssMiB: number; hwmMiB: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = (name: string): number =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+}
+
+/** A JSON request to the service with the bench token. */
+export async function api<T = Record<string, unknown>>(
+  base: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(new URL(url, base), {
+    method,
+    headers: {
+      authorization: `Bearer ${BENCH_TOKEN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: response.status, body: parsed as T };
+}
+
+/** Submits a job and returns its id; throws with the problem details when refused. */
+export async function submitJob(base: string, spec: Record<string, unknown>): Promise<string> {
+  const { status, body } = await api<{ id?: string }>(base, 'POST', '/v1/jobs', spec);
+  if (status !== 202 || !body.id) throw new Error(`POST /v1/jobs -> ${status}: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** Polls a job until it is final; returns the record. */
+export async function waitForEnd(
+  base: string,
+  jobId: string,
+  timeoutMs = 600_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api(base, 'GET', `/v1/jobs/${jobId}`);
+    if (['successful', 'failed', 'timeout', 'canceled'].includes(String(body.status))) return body;
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} still ${String(body.status)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
