@@ -27,11 +27,26 @@ const varValue: z.ZodType = z.lazy(() =>
   ]),
 );
 
+const MAX_VARS_DEPTH = 32;
+
+/** True when arrays and objects nest at most `limit` deep; stops counting there, so no body overflows the stack. */
+function nestsWithin(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (limit === 0) return false;
+  return Object.values(value).every((inner) => nestsWithin(inner, limit - 1));
+}
+
+// Depth is checked first: the recursive schema below would overflow the stack on a hostile nesting.
 const extraVars = z
-  .record(z.string().regex(VAR_NAME, 'not a variable name'), varValue)
-  .refine(
-    (vars) => Object.keys(vars).every((name) => !/^(ansible|outpost)_/i.test(name)),
-    'names starting with ansible_ or outpost_ are reserved',
+  .unknown()
+  .refine((vars) => nestsWithin(vars, MAX_VARS_DEPTH), `nested deeper than ${MAX_VARS_DEPTH} levels`)
+  .pipe(
+    z
+      .record(z.string().regex(VAR_NAME, 'not a variable name'), varValue)
+      .refine(
+        (vars) => Object.keys(vars).every((name) => !/^(ansible|outpost)_/i.test(name)),
+        'names starting with ansible_ or outpost_ are reserved',
+      ),
   );
 
 const jobOptions = z
@@ -68,6 +83,7 @@ const jobOptions = z
       .optional(),
     retryUnreachable: z.number().int().min(0).max(10).optional(),
     retryDelaySeconds: z.number().int().min(0).max(3600).optional(),
+    enrolledBy: z.enum(['script']).optional(),
   })
   .strict();
 

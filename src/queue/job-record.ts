@@ -36,6 +36,8 @@ export interface JobOptions {
   retryUnreachable?: number;
   /** Seconds between those runs. Default 5. */
   retryDelaySeconds?: number;
+  /** probe only: the hosts were set up with the enrollment script (recorded as login way `script`). */
+  enrolledBy?: 'script';
 }
 
 /** What is submitted: the kind, whom it is for, and how. */
