@@ -59,8 +59,8 @@ export function toProblem(error: unknown): Problem {
 
 /** Errors of express.json(): oversized (413) or unparsable (400) bodies. */
 function bodyParserProblem(error: unknown): Problem | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  const { type, limit } = error as { type: unknown; limit?: unknown };
+  if (typeof error !== 'object' || error === null || error instanceof AppError) return undefined;
+  const { type, limit } = error as { type?: unknown; limit?: unknown };
   if (type === 'entity.too.large') {
     return {
       type: 'https://outpost.invalid/problems/too_large',
@@ -77,6 +77,18 @@ function bodyParserProblem(error: unknown): Problem | undefined {
       title: 'Bad Request',
       status: 400,
       detail: 'body: not valid JSON',
+      code: 'invalid_input',
+      field: 'body',
+    };
+  }
+  // Any other error body-parser marks safe to show (a gzip body that is not gzip): the client's fault.
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+    return {
+      type: 'https://outpost.invalid/problems/invalid_input',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'body: could not be read (check Content-Encoding and Content-Type)',
       code: 'invalid_input',
       field: 'body',
     };
