@@ -1,5 +1,6 @@
 import type { runPlaybook } from '../ansible/run-playbook.ts';
 import type { JobRecord } from '../queue/job-record.ts';
+import type { AgentDeps } from './agent-deps.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { KeyStore } from '../secrets/key-store.ts';
 import type { TunnelKeeper } from '../tunnels/index.ts';
@@ -35,4 +36,6 @@ export interface JobDeps {
   keys?: KeyStore;
   /** This node's tunnel keeper, when it runs one: probe tries the `forward` way through it. */
   tunnels?: TunnelKeeper;
+  /** InfluxDB, uplinks and verification for deploy-agent and remove-agent; absent on a worker without InfluxDB. */
+  agent?: AgentDeps;
 }
