@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { ownChild } from './own-child.ts';
 
 /** A redis-server owned by `outpost serve`. */
 export interface EmbeddedRedis {
@@ -47,7 +48,8 @@ export async function startEmbeddedRedis(varDir: string, timeoutMs = 10_000): Pr
     ],
     { stdio: 'ignore' },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Not ended with this process: a later `serve` reuses a redis-server that is still running.
+  const stop = ownChild(child, { endWithParent: false });
   const deadline = Date.now() + timeoutMs;
   while (!(await ping(socketPath))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -56,15 +58,7 @@ export async function startEmbeddedRedis(varDir: string, timeoutMs = 10_000): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { socketPath, started: true, stop: () => stopChild(child, exited) };
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM'); // redis-server flushes the AOF and exits on SIGTERM
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  return { socketPath, started: true, stop };
 }
 
 function ping(socketPath: string): Promise<boolean> {

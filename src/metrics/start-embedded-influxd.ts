@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ownChild } from '../embedded/own-child.ts';
 import { AppError } from '../errors.ts';
 
 /** Options of {@link startEmbeddedInfluxd}. */
@@ -56,18 +57,9 @@ export async function startEmbeddedInfluxd(options: EmbeddedInfluxOptions): Prom
   const log = openSync(logFile, 'a');
   const child = spawn('influxd', ['-config', configFile], { stdio: ['ignore', log, log] });
   closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const stop = ownChild(child);
   const url = `http://${bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress}:${port}`;
-  const stop = async () => {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   for (;;) {
     if (child.exitCode !== null)

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { ownChild } from '../../src/embedded/own-child.ts';
 
 /** A server process a test started: stopped with SIGTERM (then SIGKILL) and never outliving the test process. */
 export interface ServiceProcess {
@@ -11,20 +12,7 @@ export function startProcess(command: string, args: string[], logFile: string): 
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { stdio: ['ignore', log, log] });
   closeSync(log);
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    async stop() {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { child, stop: ownChild(child, { graceMs: 5_000 }) };
 }
 
 /** Polls `probe` until it resolves true; fails with the service's name and log file when it does not in time. */

@@ -1,0 +1,27 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** Options of {@link ownChild}. */
+export interface OwnChildOptions {
+  /** Time between SIGTERM and SIGKILL in `stop()`. Default 10 s. */
+  graceMs?: number;
+  /** Also SIGTERM the child when this process exits without calling `stop()`. Default true. */
+  endWithParent?: boolean;
+}
+
+/**
+ * Returns the function that stops a server child process the polite way: SIGTERM (redis flushes its AOF, influxd closes its
+ * shards), then SIGKILL after the grace period. Resolves once the child has exited.
+ */
+export function ownChild(child: ChildProcess, options: OwnChildOptions = {}): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endWithParent = (): void => void child.kill('SIGTERM');
+  if (options.endWithParent !== false) process.once('exit', endWithParent);
+  return async () => {
+    process.removeListener('exit', endWithParent);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.graceMs ?? 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
