@@ -1,5 +1,35 @@
+import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, quote } from './errors.ts';
+
+/** Where InfluxDB is and which store the agents write to: the v1 API (database) or v2 (org/bucket/token). */
+export type InfluxSettings =
+  | { version: 1; database: string; username?: string; password?: string }
+  | { version: 2; org: string; bucket: string; token: string };
+
+/** How the agents' metrics get to InfluxDB and how a deploy proves they do. */
+export interface AgentSettings {
+  /** InfluxDB URL as VMs with a direct uplink reach it; undefined: no VM has a direct uplink. */
+  influxAgentUrl: string | undefined;
+  /** Address the embedded influxd binds (when OUTPOST_INFLUX_URL is unset). Default 127.0.0.1. */
+  influxBind: string;
+  /** HTTP port of the embedded influxd. Default 8086. */
+  influxPort: number;
+  /** Loopback port of the embedded influxd's backup/RPC service. Default 8088. */
+  influxRpcPort: number;
+  /** Port the uplink remote forward listens on, on every proxy's VPC address. Default 18086. */
+  uplinkPort: number;
+  /** How long a deploy waits for a proxy's uplink forward to be up. Default 30 s. */
+  uplinkWaitSeconds: number;
+  /** How long a deploy waits for a host's first metrics. Default 60 s. */
+  verifySeconds: number;
+  /** How Telegraf gets onto the VMs (role telegraf's telegraf_install_method). Default `repo`. */
+  telegrafInstallMethod: 'repo' | 'url' | 'offline' | 'none';
+  /** offline: absolute directory on this machine holding the telegraf package file(s). */
+  telegrafPackageDir: string | undefined;
+  /** url: http(s) URL of the package file the VMs download. */
+  telegrafPackageUrl: string | undefined;
+}
 
 /** What Outpost runs as, read once from the environment by `main.ts`. */
 export interface Config {
@@ -18,8 +48,12 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Worker concurrency: jobs run at once by one worker. Default 4. */
   workerConcurrency: number;
-  /** InfluxDB URL; undefined means start an embedded `influxd` when installed. */
+  /** InfluxDB URL as this machine reaches it; undefined means start an embedded `influxd` when installed. */
   influxUrl: string | undefined;
+  /** The store the agents write to and its credentials (OUTPOST_INFLUX_*). */
+  influx: InfluxSettings;
+  /** Uplinks, first-metrics verification and the Telegraf package source. */
+  agent: AgentSettings;
   /** Log level for pino. Default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 }
@@ -39,6 +73,8 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     masterKey: masterKey(env, 'OUTPOST_MASTER_KEY'),
     workerConcurrency: integer(env, 'OUTPOST_WORKER_CONCURRENCY', 4, 1, 256),
     influxUrl: optionalUrl(env, 'OUTPOST_INFLUX_URL', ['http:', 'https:']),
+    influx: influxSettings(env),
+    agent: agentSettings(env),
     logLevel: oneOf(env, 'OUTPOST_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], 'info'),
   };
 }
@@ -93,4 +129,118 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${quote(raw)}`);
   }
   return raw as T;
+}
+
+const STORE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+// Telegraf's output URL check (roles/telegraf preflight): scheme, host, optional port and path only.
+const AGENT_URL = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/-]*)?$/;
+
+function influxSettings(env: Env): InfluxSettings {
+  const v2 = ['OUTPOST_INFLUX_ORG', 'OUTPOST_INFLUX_BUCKET', 'OUTPOST_INFLUX_TOKEN'];
+  if (v2.some((name) => (env[name] ?? '') !== '')) {
+    const missing = v2.filter((name) => (env[name] ?? '') === '');
+    if (missing.length > 0)
+      throw new ConfigError(
+        missing[0] ?? '',
+        `InfluxDB v2 needs ${v2.join(', ')}; ${missing.join(', ')} unset`,
+      );
+    const token = env.OUTPOST_INFLUX_TOKEN ?? '';
+    // Never quote a token back.
+    if (!/^[A-Za-z0-9._~+/=-]{1,512}$/.test(token))
+      throw new ConfigError('OUTPOST_INFLUX_TOKEN', 'expected 1 to 512 characters of [A-Za-z0-9._~+/=-]');
+    return {
+      version: 2,
+      org: matching(env, 'OUTPOST_INFLUX_ORG', STORE_NAME, 'an organization name'),
+      bucket: matching(env, 'OUTPOST_INFLUX_BUCKET', STORE_NAME, 'a bucket name'),
+      token,
+    };
+  }
+  const username = env.OUTPOST_INFLUX_USERNAME ?? '';
+  const password = env.OUTPOST_INFLUX_PASSWORD ?? '';
+  if (password !== '' && username === '')
+    throw new ConfigError('OUTPOST_INFLUX_USERNAME', 'required when OUTPOST_INFLUX_PASSWORD is set');
+  if (password.length > 256 || /[\n\r]/.test(password))
+    throw new ConfigError('OUTPOST_INFLUX_PASSWORD', 'expected up to 256 characters on one line');
+  return {
+    version: 1,
+    database:
+      (env.OUTPOST_INFLUX_DATABASE ?? '') === ''
+        ? 'telegraf'
+        : matching(env, 'OUTPOST_INFLUX_DATABASE', STORE_NAME, 'a database name'),
+    ...(username !== ''
+      ? {
+          username: matching(env, 'OUTPOST_INFLUX_USERNAME', /^[A-Za-z0-9_.@-]{1,64}$/, 'a user name'),
+          password,
+        }
+      : {}),
+  };
+}
+
+function agentSettings(env: Env): AgentSettings {
+  const influxBind = env.OUTPOST_INFLUX_BIND ?? '';
+  if (influxBind !== '' && net.isIP(influxBind) === 0)
+    throw new ConfigError('OUTPOST_INFLUX_BIND', `expected an IP address, got ${quote(influxBind)}`);
+  const influxPort = integer(env, 'OUTPOST_INFLUX_PORT', 8086, 1, 65535);
+  const agentUrl = env.OUTPOST_INFLUX_AGENT_URL ?? '';
+  if (agentUrl !== '' && !AGENT_URL.test(agentUrl))
+    throw new ConfigError(
+      'OUTPOST_INFLUX_AGENT_URL',
+      `expected http(s)://host[:port][/path] without credentials or query, got ${quote(agentUrl)}`,
+    );
+  const method = oneOf(env, 'OUTPOST_TELEGRAF_INSTALL_METHOD', ['repo', 'url', 'offline', 'none'], 'repo');
+  const packageDir = env.OUTPOST_TELEGRAF_PACKAGE_DIR ?? '';
+  if (packageDir !== '' && !/^\/[A-Za-z0-9._/-]*$/.test(packageDir))
+    throw new ConfigError(
+      'OUTPOST_TELEGRAF_PACKAGE_DIR',
+      `expected an absolute path of A-Z a-z 0-9 . _ / -, got ${quote(packageDir)}`,
+    );
+  if (method === 'offline' && packageDir === '')
+    throw new ConfigError(
+      'OUTPOST_TELEGRAF_PACKAGE_DIR',
+      'required by OUTPOST_TELEGRAF_INSTALL_METHOD=offline',
+    );
+  const packageUrl = env.OUTPOST_TELEGRAF_PACKAGE_URL ?? '';
+  if (packageUrl !== '' && !/^https?:\/\/[^\s?#'"{}]+\.(deb|rpm)$/.test(packageUrl))
+    throw new ConfigError(
+      'OUTPOST_TELEGRAF_PACKAGE_URL',
+      `expected an http(s) URL of a .deb or .rpm file, got ${quote(packageUrl)}`,
+    );
+  if (method === 'url' && packageUrl === '')
+    throw new ConfigError('OUTPOST_TELEGRAF_PACKAGE_URL', 'required by OUTPOST_TELEGRAF_INSTALL_METHOD=url');
+  return {
+    influxAgentUrl:
+      agentUrl === '' ? defaultAgentUrl(env, influxBind, influxPort) : agentUrl.replace(/\/+$/, ''),
+    influxBind: influxBind === '' ? '127.0.0.1' : influxBind,
+    influxPort,
+    influxRpcPort: integer(env, 'OUTPOST_INFLUX_RPC_PORT', 8088, 1, 65535),
+    uplinkPort: integer(env, 'OUTPOST_UPLINK_PORT', 18086, 1, 65535),
+    uplinkWaitSeconds: integer(env, 'OUTPOST_UPLINK_WAIT_SECONDS', 30, 1, 3600),
+    verifySeconds: integer(env, 'OUTPOST_VERIFY_SECONDS', 60, 1, 3600),
+    telegrafInstallMethod: method,
+    telegrafPackageDir: packageDir === '' ? undefined : packageDir,
+    telegrafPackageUrl: packageUrl === '' ? undefined : packageUrl,
+  };
+}
+
+/**
+ * Without OUTPOST_INFLUX_AGENT_URL, VMs can use the configured InfluxDB URL, or the embedded one's bind
+ * address, unless that is loopback (which no VM reaches).
+ */
+function defaultAgentUrl(env: Env, influxBind: string, influxPort: number): string | undefined {
+  const configured = env.OUTPOST_INFLUX_URL ?? '';
+  const candidate =
+    configured !== ''
+      ? configured.replace(/\/+$/, '')
+      : influxBind !== '' && net.isIPv4(influxBind)
+        ? `http://${influxBind}:${influxPort}`
+        : undefined;
+  if (candidate === undefined || !AGENT_URL.test(candidate)) return undefined;
+  const host = new URL(candidate).hostname;
+  return host === 'localhost' || host.startsWith('127.') || host === '0.0.0.0' ? undefined : candidate;
+}
+
+function matching(env: Env, name: string, pattern: RegExp, what: string): string {
+  const raw = env[name] ?? '';
+  if (!pattern.test(raw)) throw new ConfigError(name, `expected ${what}, got ${quote(raw)}`);
+  return raw;
 }
