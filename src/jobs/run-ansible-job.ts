@@ -4,6 +4,7 @@ import { buildCommand } from '../ansible/build-command.ts';
 import type { RunResult } from '../ansible/run-playbook.ts';
 import type { HostSummary } from '../ansible/summarize-run.ts';
 import { ValidationError } from '../errors.ts';
+import { explainRunDirError } from './explain-run-dir-error.ts';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS } from './default-timeouts.ts';
 import type { JobDeps, PreparedInventory } from './job-deps.ts';
 import type { JobOutcome, JobRun } from './job-run.ts';
@@ -27,9 +28,9 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
   const { job } = run;
   const options = job.options ?? {};
   const dir = path.join(deps.runsDir, job.id);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const secretFiles: string[] = [];
   try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const prepared = await prepareInventory(deps, dir, run);
     secretFiles.push(...prepared.secretFiles);
     const extraVarsFile = path.join(dir, 'extra-vars.json');
@@ -106,6 +107,8 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
       command: result.argv,
       ...(result.rc !== undefined ? { rc: result.rc } : {}),
     };
+  } catch (error) {
+    throw explainRunDirError(error, dir);
   } finally {
     await Promise.all(secretFiles.map((file) => rm(file, { force: true })));
   }
