@@ -1,9 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import type { LastSeen } from '../metrics/cache-last-seen.ts';
 import { idSchema } from './job-input.ts';
 import { parseInput } from './parse-input.ts';
 import type { RegistryPort } from './registry-port.ts';
+import { withMetricsStatus } from './with-metrics-status.ts';
 
 /** Extra read-only views of a project, given by main.ts when the reach part provides them. */
 export interface ProjectViews {
@@ -11,6 +13,8 @@ export interface ProjectViews {
   inventoryYaml?(project: string): Promise<string>;
   /** The enroll script a user runs on a VM. */
   enrollScript?(project: string): Promise<string>;
+  /** When each host's metrics were last seen in InfluxDB (a live query, cached briefly). */
+  lastSeen?(): Promise<LastSeen>;
 }
 
 const projectQuery = z.object({ project: idSchema.optional() }).strict();
@@ -84,10 +88,12 @@ export function registryRoutes(registry: RegistryPort | undefined, views: Projec
   });
   router.get('/hosts', async (req, res) => {
     const filter = parseInput(hostQuery, req.query, 'query');
-    res.json(await need().listHosts(filter));
+    const hosts = await need().listHosts(filter);
+    res.json(views.lastSeen ? withMetricsStatus(hosts, await views.lastSeen()) : hosts);
   });
   router.get('/hosts/:id', async (req, res) => {
-    res.json(await need().getHost(id(req.params.id)));
+    const host = await need().getHost(id(req.params.id));
+    res.json(views.lastSeen ? withMetricsStatus([host], await views.lastSeen())[0] : host);
   });
   router.delete('/hosts/:id', async (req, res) => {
     await need().deleteHost(id(req.params.id));
