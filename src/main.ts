@@ -19,6 +19,7 @@ import { KeyStore } from './secrets/key-store.ts';
 import { loadMasterKey } from './secrets/load-master-key.ts';
 import { renderEnrollScript } from './secrets/render-enroll-script.ts';
 import { seal, unseal } from './secrets/seal.ts';
+import { startAgentServices } from './start-agent-services.ts';
 import type { Sealer } from './queue/sealer.ts';
 import { LogStore } from './logs/log-store.ts';
 import { JobQueue } from './queue/job-queue.ts';
@@ -98,9 +99,19 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
   const prepareInventory = createRegistryInventory({ registry, keys, writeInventory });
   const store = new JobStore(redis, settings.prefix);
   const queue = new JobQueue(redis, store, logs, { prefix: settings.prefix, sealer });
+  const agentServices = await startAgentServices({
+    config,
+    redis,
+    keyPrefix: settings.prefix,
+    registry,
+    keys,
+    logger,
+    tunnels: options.roles.includes('tunnels'),
+  });
   const metrics = new ServiceMetrics({
     jobsByStatus: () => store.countByStatus(),
     queueDepth: () => queue.depth(),
+    tunnelsUp: () => agentServices.tunnelsUp(),
   });
   const runsDir = path.join(config.varDir, 'runs');
 
@@ -125,6 +136,7 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
         allowLocal: settings.allowLocal,
         runPlaybook,
         killGraceMs: settings.killGraceMs,
+        ...(agentServices.agent ? { agent: agentServices.agent } : {}),
       }),
       onJobEnd: (outcome, seconds) => metrics.observeRun(outcome.status, seconds),
     });
@@ -156,6 +168,7 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
           });
           return readFile(written.inventory, 'utf8');
         },
+        ...(agentServices.lastSeen ? { lastSeen: agentServices.lastSeen } : {}),
         enrollScript: async (project) => {
           const found = await registry.getProject(project);
           return renderEnrollScript({
@@ -176,7 +189,6 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
     const port = typeof address === 'object' && address ? address.port : config.httpPort;
     logger.info({ url: `http://${config.httpHost}:${port}` }, 'api listening');
   }
-  if (options.roles.includes('tunnels')) logger.info('tunnels role: the tunnel keeper is not wired in yet');
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -195,6 +207,7 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
   if (worker) closers.push(() => worker.close());
   closers.push(() => queue.close());
   await Promise.allSettled(closers.map((close) => close()));
+  await agentServices.stop();
   await workerRedis?.quit().catch(() => undefined);
   await redis.quit().catch(() => undefined);
   await embedded?.stop();
