@@ -136,6 +136,8 @@ async function serve(config: Config, settings: ServeSettings, options: ServeOpti
         allowLocal: settings.allowLocal,
         runPlaybook,
         killGraceMs: settings.killGraceMs,
+        registry,
+        keys,
         ...(agentServices.agent ? { agent: agentServices.agent } : {}),
       }),
       onJobEnd: (outcome, seconds) => metrics.observeRun(outcome.status, seconds),
