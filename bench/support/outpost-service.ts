@@ -144,3 +144,11 @@ export async function waitForEnd(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5); after the comm they are at index 11 and 12.
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+}

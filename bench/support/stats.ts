@@ -22,11 +22,11 @@ export function summarize(values: readonly number[]): Summary {
   const n = values.length;
   return {
     n,
-    min: n ? Math.min(...values) : Number.NaN,
+    min: n ? values.reduce((a, b) => Math.min(a, b)) : Number.NaN,
     p50: percentile(values, 50),
     p90: percentile(values, 90),
     p99: percentile(values, 99),
-    max: n ? Math.max(...values) : Number.NaN,
+    max: n ? values.reduce((a, b) => Math.max(a, b)) : Number.NaN,
     mean: n ? values.reduce((sum, v) => sum + v, 0) / n : Number.NaN,
   };
 }
@@ -46,5 +46,6 @@ export function nowMs(): number {
 
 /** The spread of a sample as max/min, to flag runs that need a re-run. */
 export function spread(values: readonly number[]): number {
-  return values.length ? Math.max(...values) / Math.min(...values) : Number.NaN;
+  if (values.length === 0) return Number.NaN;
+  return values.reduce((a, b) => Math.max(a, b)) / values.reduce((a, b) => Math.min(a, b));
 }
