@@ -38,7 +38,7 @@ export function registryCommands(client: () => ApiClient): Command[] {
     client,
     'host',
     'hosts',
-    ['id', 'project', 'address', 'proxy', 'reach', 'login', 'agent'],
+    ['id', 'project', 'address', 'proxy', 'login', 'reach', 'uplink', 'agent', 'lastSeen', 'reason'],
     (name, o) => ({
       id: name,
       project: o.project,
@@ -48,6 +48,7 @@ export function registryCommands(client: () => ApiClient): Command[] {
       ...(o.proxy ? { proxy: o.proxy } : {}),
       ...(o.hostKey ? { hostKey: o.hostKey } : {}),
     }),
+    hostStatusRow,
   );
   host.commands
     .find((c) => c.name() === 'add')
@@ -66,6 +67,7 @@ function entityCommand(
   plural: string,
   columns: string[],
   toBody: (name: string, options: Record<string, string | string[] | undefined>) => Record<string, unknown>,
+  toRow: (entity: Record<string, unknown>) => Record<string, unknown> = (entity) => entity,
 ): Command {
   const command = new Command(noun).description(`manage ${plural}`);
   command
@@ -89,7 +91,7 @@ function entityCommand(
     .action(async (opts: { project?: string; json?: boolean }) => {
       const query = opts.project && noun !== 'project' ? `?project=${encodeURIComponent(opts.project)}` : '';
       const rows = await client().request<Record<string, unknown>[]>('GET', `/v1/${plural}${query}`);
-      printRows(rows, columns, Boolean(opts.json));
+      printRows(opts.json ? rows : rows.map(toRow), columns, Boolean(opts.json));
     });
   command
     .command('show <name>')
@@ -107,4 +109,24 @@ function entityCommand(
       process.stderr.write(`outpost: ${noun} ${name} removed\n`);
     });
   return command;
+}
+
+/** One line of `outpost host list`: login state, reach, uplink, agent state, when metrics were last seen. */
+function hostStatusRow(host: Record<string, unknown>): Record<string, unknown> {
+  const login = (host.login ?? {}) as { state?: string };
+  const agent = (host.agent ?? {}) as { state?: string; uplink?: string; lastSeen?: string; reason?: string };
+  const metrics = host.metrics as { lastSeen?: string | null; error?: string } | undefined;
+  const probe = host.probe as { reach?: string } | undefined;
+  return {
+    ...host,
+    login: login.state,
+    reach: host.reach ?? probe?.reach,
+    uplink: agent.uplink,
+    agent: agent.state,
+    // Live from InfluxDB when the server could ask it; else what the last deploy saw.
+    lastSeen:
+      metrics?.lastSeen ??
+      (metrics?.error ? `? (${agent.lastSeen ?? 'InfluxDB unavailable'})` : agent.lastSeen),
+    reason: agent.state === 'reporting' ? undefined : agent.reason?.slice(0, 80),
+  };
 }
