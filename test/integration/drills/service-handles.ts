@@ -9,6 +9,8 @@ export interface ServiceHandles {
   files: string[];
   sockets: number;
   listeners: string[];
+  /** Pids of its child processes and theirs. */
+  children: number[];
 }
 
 /** Reads /proc/<pid>/fd and `ss -tlnp` for one process, to compare before and after a drill. */
@@ -26,6 +28,7 @@ export async function serviceHandles(pid: number): Promise<ServiceHandles> {
     files: targets.filter((t) => t.startsWith('/')).sort(),
     sockets: targets.filter((t) => t.startsWith('socket:')).length,
     listeners,
+    children: await descendants(pid),
   };
 }
 
