@@ -13,6 +13,39 @@ export interface HostLogin {
   state: 'unknown' | 'enrolled' | 'failed';
   way?: 'password' | 'key' | 'script';
   at?: string;
+  /** Why the last enrollment failed (its first error). */
+  reason?: string;
+}
+
+/** Why a way of reaching a host did not work. */
+export const WAY_FAILURES = [
+  'refused',
+  'timeout',
+  'no-route',
+  'auth-failed',
+  'host-key-changed',
+  'no-proxy',
+  'not-available',
+  'error',
+] as const;
+export type WayFailure = (typeof WAY_FAILURES)[number];
+
+/** The outcome of one way (direct, jump, forward) of a probe: ok, or why not in words and a code. */
+export interface WayResult {
+  ok: boolean;
+  reason?: WayFailure;
+  /** What ssh or the tunnel keeper said, for a person; names the proxy when the proxy failed. */
+  detail?: string;
+}
+
+/** The last probe of a host: per way whether cloudroot could log in, the way chosen, the key pinned. */
+export interface HostProbe {
+  at: string;
+  ways: Partial<Record<Reach, WayResult>>;
+  /** The way that worked (becomes the host's reach); absent when none did. */
+  reach?: Reach;
+  /** The host key pinned when the probe ended. */
+  hostKey?: string;
 }
 
 /** The monitoring agent's state on a host. */
@@ -39,6 +72,7 @@ export interface Host {
   login: HostLogin;
   agent: HostAgent;
   facts?: { os?: string; arch?: string; python?: string };
+  probe?: HostProbe;
 }
 
 const reachSchema = z.enum(['direct', 'jump', 'forward']);
@@ -51,6 +85,28 @@ const networkSchema = z
   );
 const timeSchema = z.iso.datetime();
 const factSchema = z.string().regex(/^[A-Za-z0-9 ._+()/-]{1,100}$/, 'expected up to 100 plain characters');
+// Free text shown to people (ssh's words): one line, printable, bounded.
+const detailSchema = z
+  .string()
+  .max(500)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'expected one line of printable text');
+const wayResultSchema = z.strictObject({
+  ok: z.boolean(),
+  reason: z.enum(WAY_FAILURES).optional(),
+  detail: detailSchema.optional(),
+});
+/** A probe record as stored on a host. */
+export const hostProbeSchema = z.strictObject({
+  at: timeSchema,
+  ways: z.strictObject({
+    direct: wayResultSchema.optional(),
+    jump: wayResultSchema.optional(),
+    forward: wayResultSchema.optional(),
+  }),
+  reach: reachSchema.optional(),
+  hostKey: hostKeySchema.optional(),
+});
 
 /** What a client may send to create a host. */
 export const hostInputSchema = z.strictObject({
@@ -77,6 +133,7 @@ export const hostPatchSchema = z.strictObject({
       state: z.enum(['unknown', 'enrolled', 'failed']),
       way: z.enum(['password', 'key', 'script']).optional(),
       at: timeSchema.optional(),
+      reason: detailSchema.optional(),
     })
     .optional(),
   agent: z
@@ -90,6 +147,7 @@ export const hostPatchSchema = z.strictObject({
   facts: z
     .strictObject({ os: factSchema.optional(), arch: factSchema.optional(), python: factSchema.optional() })
     .optional(),
+  probe: hostProbeSchema.nullable().optional(),
 });
 
 export type HostInput = z.output<typeof hostInputSchema>;

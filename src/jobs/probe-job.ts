@@ -1,9 +1,25 @@
-import path from 'node:path';
+import { resolveJobHosts } from './create-registry-inventory.ts';
 import type { JobDeps } from './job-deps.ts';
 import type { JobOutcome, JobRun } from './job-run.ts';
-import { runAnsibleJob } from './run-ansible-job.ts';
+import { requireLoginDeps } from './login-deps.ts';
+import { probeHosts } from './probe-hosts.ts';
 
-/** `probe`: checks reach, login and facts of the hosts (playbooks/probe.yml). */
+/**
+ * `probe`: for each host, tries every way to log in as cloudroot with the project key (direct, jump
+ * through its proxy, a local forward of this node's tunnel keeper) and records per way ok or why not,
+ * the way that worked as the host's reach, the pinned host key and the facts of playbooks/probe.yml.
+ * A working probe of a host Outpost did not enroll records login `enrolled` by way `script` (the
+ * enrollment script run by the user); `options.enrolledBy: 'script'` says so explicitly and re-records it
+ * on a host already enrolled another way.
+ */
 export async function probeJob(deps: JobDeps, run: JobRun): Promise<JobOutcome> {
-  return runAnsibleJob(deps, run, { playbook: path.join(deps.rootDir, 'playbooks', 'probe.yml') });
+  const login = requireLoginDeps(deps, 'probe');
+  const { hosts } = await resolveJobHosts(login.registry, run.job);
+  const enrolledBy = run.job.options?.enrolledBy;
+  const probed = await probeHosts(login, run, hosts, enrolledBy ? { enrolledBy } : {});
+  return {
+    status: probed.status,
+    ...(probed.reason ? { reason: probed.reason } : {}),
+    result: probed.result,
+  };
 }
