@@ -3,6 +3,8 @@ import type { Config } from '../config.ts';
 import { ApiClient } from './api-client.ts';
 import { deployCommand } from './deploy-command.ts';
 import { jobCommand } from './job-commands.ts';
+import { inventoryCommand, type InventoryCommandDeps } from './inventory-command.ts';
+import { addRekeyCommands } from './rekey-command.ts';
 import { registryCommands } from './registry-commands.ts';
 import { resolveClientSettings } from './resolve-client-settings.ts';
 import { serveCommand, type ServeOptions } from './serve-command.ts';
@@ -12,6 +14,8 @@ export interface CliContext {
   /** Starts the service (the composition root lives in main.ts). */
   serve: (options: ServeOptions) => Promise<void>;
   env: Record<string, string | undefined>;
+  /** Opens the live registry for `outpost inventory` (a direct Redis client, not the API). */
+  openRegistry?: InventoryCommandDeps['open'];
 }
 
 /** Parses the `outpost` command line and runs the chosen command; resolves to the exit code. */
@@ -26,7 +30,11 @@ export async function runCli(argv: string[], config: Config, context: CliContext
     .description('Telegraf on every VM of every cloud, through SSH proxy nodes, proven in InfluxDB')
     .exitOverride();
   program.addCommand(serveCommand(context.serve));
-  for (const command of registryCommands(client)) program.addCommand(command);
+  const entities = registryCommands(client);
+  addRekeyCommands(entities, client);
+  for (const command of entities) program.addCommand(command);
+  if (context.openRegistry)
+    program.addCommand(inventoryCommand({ open: context.openRegistry, rootDir: config.rootDir }));
   program.addCommand(jobCommand(client, setExit));
   program.addCommand(deployCommand(client, setExit));
   try {
