@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { jobRoutes, type JobRouteDeps } from './job-routes.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import type { RegistryPort } from './registry-port.ts';
+import { rekeyRoutes } from './rekey-routes.ts';
 import { registryRoutes, type ProjectViews } from './registry-routes.ts';
 import { requireToken } from './require-token.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.use('/v1', jobRoutes(deps));
   app.use('/v1', registryRoutes(deps.registry, deps.views));
+  app.use('/v1', rekeyRoutes(deps.registry));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;
