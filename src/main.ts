@@ -225,7 +225,31 @@ async function main(argv: string[]): Promise<number> {
   return runCli(argv, config, {
     serve: (options) => serve(config, readServeSettings(process.env), options),
     env: process.env,
+    openRegistry: () => openRegistry(config, readServeSettings(process.env)),
   });
+}
+
+/**
+ * The live registry and key store for `outpost inventory`, straight on Redis (the configured one, or
+ * the embedded one under var/, started if needed and stopped again by `close`).
+ */
+async function openRegistry(
+  config: Config,
+  settings: ServeSettings,
+): Promise<{ registry: Registry; keys: KeyStore; close(): Promise<void> }> {
+  const embedded = config.redisUrl ? undefined : await startEmbeddedRedis(config.varDir);
+  const redis = embedded
+    ? new Redis({ path: embedded.socketPath, maxRetriesPerRequest: 2 })
+    : new Redis(config.redisUrl ?? '', { maxRetriesPerRequest: 2 });
+  const keys = new KeyStore(redis, await loadMasterKey(config), settings.prefix);
+  return {
+    registry: new Registry(redis, settings.prefix, { keys }),
+    keys,
+    close: async () => {
+      await redis.quit().catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
 }
 
 export type { Role };
