@@ -5,6 +5,7 @@ import { buildNetwork } from './network.ts';
 import { planLab, type PlannedVm } from './plan.ts';
 import { teardownSlot } from './teardown.ts';
 import { bootVm, execInVm, type ExecResult } from './vm.ts';
+import { recordTestSecret } from '../support/test-evidence.ts';
 
 export type { ExecResult } from './vm.ts';
 
@@ -105,6 +106,7 @@ export async function up(options: LabOptions = {}): Promise<Lab> {
       { mode: 0o600 },
     );
     await writeFile(path.join(dir, 'password'), password, { mode: 0o600 });
+    await recordTestSecret(password); // the secrets scan after the suite looks for it everywhere
     return lab;
   } catch (error) {
     await teardownSlot(slot, dir);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.ts';
 import { startProcess, waitUntil, type ServiceProcess } from './service-process.ts';
+import { keepEvidence } from './test-evidence.ts';
 
 export interface TestRedis {
   url: string;
@@ -52,6 +53,7 @@ export async function startRedis(): Promise<TestRedis> {
     },
     async stop() {
       await server.stop();
+      await keepEvidence(dir, 'redis'); // the AOF, for the secrets scan after the suite
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from '../../support/free-port.ts';
+import { keepEvidence } from '../../support/test-evidence.ts';
 
 /** One `outpost serve` process a test started, with its API address when it runs the api role. */
 export interface OutpostProcess {
@@ -70,6 +71,7 @@ export async function startOutpost(options: {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
+    await keepEvidence(options.varDir, `outpost-${options.name}`); // logs and run dirs, for the secrets scan
   };
   return {
     child,
