@@ -18,6 +18,19 @@ export default defineConfig({
       {
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 300_000 },
       },
+      // Fault drills over a minute each: only with `npm run drills` (OUTPOST_DRILLS=1), never in `npm test`.
+      ...(process.env.OUTPOST_DRILLS
+        ? [
+            {
+              test: {
+                name: 'drills',
+                include: ['test/drills-long/**/*.test.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
