@@ -43,9 +43,15 @@ export async function checkUplinks(
   );
   const checks = new Map<string, UplinkCheck>();
   for (const [host, summary] of Object.entries(outcome.result ?? {})) {
-    const detail = summary.firstError?.msg.trim() ?? 'no detail';
-    if (summary.unreachable > 0) checks.set(host, { kind: 'unreachable', detail });
-    else if (summary.failed > 0) checks.set(host, { kind: 'indirect', detail });
+    if (summary.unreachable > 0 || summary.failed > 0)
+      checks.set(host, { kind: 'unreachable', detail: summary.firstError?.msg.trim() ?? 'no detail' });
+    else if (summary.skipped > 0)
+      checks.set(host, {
+        kind: 'indirect',
+        detail: agentUrl
+          ? `it does not reach InfluxDB at ${agentUrl} (GET /ping from the VM)`
+          : 'no agent-facing InfluxDB URL is configured (OUTPOST_INFLUX_AGENT_URL)',
+      });
     else checks.set(host, { kind: 'direct' });
   }
   return { checks, outcome };

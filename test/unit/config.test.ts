@@ -27,3 +27,71 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OUTPOST_MASTER_KEY: 'abcd' })).toThrow(/OUTPOST_MASTER_KEY: expected 32 bytes/);
   });
 });
+
+describe('loadConfig: InfluxDB and agents', () => {
+  it('defaults to InfluxDB v1 database telegraf, an embedded influxd on loopback, and no direct uplink', () => {
+    const config = loadConfig({}, '/srv/outpost');
+    expect(config.influx).toEqual({ version: 1, database: 'telegraf' });
+    expect(config.agent).toMatchObject({
+      influxAgentUrl: undefined,
+      influxBind: '127.0.0.1',
+      influxPort: 8086,
+      uplinkPort: 18086,
+      telegrafInstallMethod: 'repo',
+    });
+  });
+
+  it('lets VMs use the embedded influxd when it binds an address they reach, never a loopback one', () => {
+    expect(
+      loadConfig({ OUTPOST_INFLUX_BIND: '192.0.2.1', OUTPOST_INFLUX_PORT: '9086' }).agent.influxAgentUrl,
+    ).toBe('http://192.0.2.1:9086');
+    expect(loadConfig({ OUTPOST_INFLUX_URL: 'http://127.0.0.1:8086' }).agent.influxAgentUrl).toBeUndefined();
+    expect(
+      loadConfig({
+        OUTPOST_INFLUX_URL: 'http://127.0.0.1:8086',
+        OUTPOST_INFLUX_AGENT_URL: 'http://192.0.2.1:8086/',
+      }).agent.influxAgentUrl,
+    ).toBe('http://192.0.2.1:8086');
+  });
+
+  it('reads InfluxDB v2 when org, bucket and token are given, and wants all three', () => {
+    const v2 = loadConfig({
+      OUTPOST_INFLUX_ORG: 'ops',
+      OUTPOST_INFLUX_BUCKET: 'agents',
+      OUTPOST_INFLUX_TOKEN: 'tok-123',
+    });
+    expect(v2.influx).toEqual({ version: 2, org: 'ops', bucket: 'agents', token: 'tok-123' });
+    expect(() => loadConfig({ OUTPOST_INFLUX_ORG: 'ops' })).toThrow(/OUTPOST_INFLUX_BUCKET: .*unset/);
+  });
+
+  it('refuses bad values, naming the variable and quoting the value (never a secret)', () => {
+    expect(() => loadConfig({ OUTPOST_INFLUX_DATABASE: 'db; DROP' })).toThrow(
+      /OUTPOST_INFLUX_DATABASE: .*"db; DROP"/,
+    );
+    expect(() => loadConfig({ OUTPOST_INFLUX_AGENT_URL: 'http://u:p@192.0.2.1' })).toThrow(
+      /OUTPOST_INFLUX_AGENT_URL/,
+    );
+    expect(() => loadConfig({ OUTPOST_INFLUX_BIND: 'everywhere' })).toThrow(
+      /OUTPOST_INFLUX_BIND: .*"everywhere"/,
+    );
+    expect(() => loadConfig({ OUTPOST_UPLINK_PORT: '70000' })).toThrow(/OUTPOST_UPLINK_PORT/);
+    const token = () =>
+      loadConfig({ OUTPOST_INFLUX_ORG: 'o', OUTPOST_INFLUX_BUCKET: 'b', OUTPOST_INFLUX_TOKEN: 'bad token!' });
+    expect(token).toThrow(/OUTPOST_INFLUX_TOKEN/);
+    expect(token).not.toThrow(/bad token/);
+  });
+
+  it('validates the Telegraf package source the deploys use', () => {
+    expect(() => loadConfig({ OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline' })).toThrow(
+      /OUTPOST_TELEGRAF_PACKAGE_DIR: required/,
+    );
+    expect(() =>
+      loadConfig({ OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline', OUTPOST_TELEGRAF_PACKAGE_DIR: 'pkgs/../x y' }),
+    ).toThrow(/OUTPOST_TELEGRAF_PACKAGE_DIR: .*"pkgs\/\.\.\/x y"/);
+    expect(() => loadConfig({ OUTPOST_TELEGRAF_INSTALL_METHOD: 'apt' })).toThrow(/"apt"/);
+    expect(
+      loadConfig({ OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline', OUTPOST_TELEGRAF_PACKAGE_DIR: '/srv/pkgs' })
+        .agent,
+    ).toMatchObject({ telegrafInstallMethod: 'offline', telegrafPackageDir: '/srv/pkgs' });
+  });
+});

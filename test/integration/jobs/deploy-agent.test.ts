@@ -240,7 +240,8 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
       const seen = await hosts();
       for (const vm of targets) {
         expect(seen.get(vm.name)?.agent.state).toBe('not-reporting');
-        expect(seen.get(vm.name)?.agent.reason).toContain(proxy.name);
+        expect(seen.get(vm.name)?.agent.reason).toContain(`unreachable through proxy ${proxy.name}`);
+        expect(seen.get(vm.name)?.agent.uplink).toBe('proxy');
       }
       expect(seen.get(direct.name)?.agent.state).toBe('reporting');
       expect(job.reason).toContain(proxy.name);
