@@ -6,7 +6,7 @@
 //     the real runner), followed live by --log-followers SSE clients and one /log text tail: RSS at start,
 //     peak and end shows whether following a big log stays flat. Redis memory is reported too; the
 //     private Redis and its data are removed at the end.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ import {
 } from './support/outpost-service.ts';
 import { printTable, readFlags, writeResult } from './support/report.ts';
 import { followSse } from './support/sse-client.ts';
-import { round } from './support/stats.ts';
+import { nowMs, round } from './support/stats.ts';
 
 const flags = readFlags({
   jobs: 50,
@@ -32,6 +32,8 @@ const flags = readFlags({
   logMib: 1024,
   lineBytes: 4096,
   logFollowers: 2,
+  /** Part B runs twice: Node's default heap, then this V8 old-space limit (0: skip), to tell garbage from retained memory. */
+  serviceHeapMib: 256,
 });
 const machine = machineInfo();
 console.log(`memory: ${describeMachine(machine)}`);
@@ -155,19 +157,23 @@ const rows: Record<string, string | number>[] = [];
   }
 }
 
-// B. one big log followed live.
-{
+// B. one big log followed live, with Node's default heap and with a capped one.
+results.bigLog = [];
+for (const heapMib of [0, flags.serviceHeapMib].filter((v, i) => i === 0 || v > 0)) {
   const redis = await startRedis();
+  const probeFile = path.join(dir, `probe-${heapMib}.jsonl`);
   const service = await startService({
     redisUrl: redis.url,
-    varDir: path.join(dir, 'var-b'),
+    varDir: path.join(dir, `var-b-${heapMib}`),
     fakeAnsible: true,
+    probeFile,
+    ...(heapMib > 0 ? { nodeArgs: [`--max-old-space-size=${heapMib}`] } : {}),
   });
   try {
     await settle(1000);
     const idle = await service.memory();
     const sampler = sampleMemory(service);
-    const started = performance.now();
+    const started = nowMs();
     const job = await submitJob(service.url, {
       kind: 'run-playbook',
       playbook: 'test/fixtures/playbooks/ping.yml',
@@ -188,7 +194,14 @@ const rows: Record<string, string | number>[] = [];
     const tail = tailLog(service.url, job);
     const [seen, tailBytes] = await Promise.all([Promise.all(followers.map((f) => f.done)), tail]);
     const record = await waitForEnd(service.url, job, 3_600_000);
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (nowMs() - started) / 1000;
+    // When the source (the stand-in ansible-playbook) exited, against when the service stored its last line.
+    const probe = (await readFile(probeFile, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { job: string; spawnAt: number; exitAt?: number })
+      .find((p) => p.job === job && p.exitAt !== undefined);
+    const sourceSeconds = probe?.exitAt ? (probe.exitAt - probe.spawnAt) / 1000 : Number.NaN;
     const memory = await sampler.stop();
     await settle(3000);
     const end = await service.memory();
@@ -198,6 +211,7 @@ const rows: Record<string, string | number>[] = [];
       status: record.status,
       lines,
       seconds,
+      sourceSeconds,
       idleMiB: idle.rssMiB,
       startMiB: memory.startMiB,
       peakMiB: memory.peakMiB,
@@ -208,14 +222,14 @@ const rows: Record<string, string | number>[] = [];
       redisUsedMiB: redisMem.usedMiB,
       redisPeakMiB: redisMem.peakMiB,
     };
-    results.bigLog = { ...result, samples: memory.samples };
+    (results.bigLog as unknown[]).push({ heapLimitMib: heapMib, ...result, samples: memory.samples });
     rows.push({
-      case: `follow a ${flags.logMib} MiB log (${flags.logFollowers} SSE + 1 tail)`,
+      case: `follow a ${flags.logMib} MiB log (${flags.logFollowers} SSE + 1 tail), heap ${heapMib > 0 ? `${heapMib} MiB` : 'default'}`,
       idleMiB: round(idle.rssMiB),
       peakMiB: round(memory.peakMiB),
       endMiB: round(end.rssMiB),
       hwmMiB: round(end.hwmMiB),
-      note: `${String(record.status)} in ${round(seconds)} s; SSE got ${result.sseLinesPerFollower.join('/')} of ${lines} lines, tail ${round(result.tailMiB)} MiB; redis peak ${round(redisMem.peakMiB)} MiB`,
+      note: `${String(record.status)} in ${round(seconds)} s (source done after ${round(sourceSeconds)} s); SSE got ${result.sseLinesPerFollower.join('/')} of ${lines} lines, tail ${round(result.tailMiB)} MiB; redis peak ${round(redisMem.peakMiB)} MiB`,
     });
   } finally {
     await service.stop();

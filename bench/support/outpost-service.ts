@@ -28,6 +28,8 @@ export interface ServiceOptions {
   probeFile?: string;
   /** Put bench/support/fake-ansible first in PATH: the synthetic event source instead of Ansible. */
   fakeAnsible?: boolean;
+  /** Extra node options of the service process, e.g. `--max-old-space-size=256`. */
+  nodeArgs?: string[];
 }
 
 /** Starts `node bin/outpost.js serve` (api and worker roles, local runs allowed) and waits for the API. */
@@ -36,7 +38,10 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
   mkdirSync(options.varDir, { recursive: true });
   const logFile = path.join(options.varDir, 'outpost.log');
   const log = openSync(logFile, 'a');
-  const nodeArgs = options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : [];
+  const nodeArgs = [
+    ...(options.nodeArgs ?? []),
+    ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/outpost.js'), 'serve'], {
     cwd: ROOT,
     stdio: ['ignore', log, log],
