@@ -63,7 +63,8 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
     if (check.kind === 'unreachable') {
       verdicts.set(host.id, {
         state: 'not-reporting',
-        ...(host.agent.uplink ? { uplink: host.agent.uplink } : proxy ? { uplink: 'proxy' } : {}),
+        // Keep an uplink decided earlier (its forward stays wanted); decide none for a host never reached.
+        ...(host.agent.uplink ? { uplink: host.agent.uplink } : {}),
         reason: `not deployed: ${host.id} is unreachable${through}: ${check.detail}`,
       });
     } else if (check.kind === 'direct' && settings.influxAgentUrl) {

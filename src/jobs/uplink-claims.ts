@@ -14,7 +14,8 @@ export async function claimUplink(
   ttlMs: number,
 ): Promise<void> {
   await redis.hset(key(prefix, proxyId), jobId, String(Date.now() + ttlMs));
-  await redis.pexpire(key(prefix, proxyId), ttlMs);
+  // Only ever extend the key's life: a shorter claim must not cut a longer one short.
+  if ((await redis.pttl(key(prefix, proxyId))) < ttlMs) await redis.pexpire(key(prefix, proxyId), ttlMs);
 }
 
 /** Drops the claims of `jobId`. */
