@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { ValidationError } from '../errors.ts';
+import type { JobRecord } from '../queue/job-record.ts';
+import type { ApiClient } from './api-client.ts';
+import { exitCodeOf, followAndPrint } from './job-commands.ts';
+
+interface CredentialOptions {
+  user?: string;
+  passwordStdin?: boolean;
+  passwordFile?: string;
+  keyFile?: string;
+}
+
+interface LoginOptions extends CredentialOptions {
+  project?: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `outpost enroll`, `outpost probe`, `outpost prepare-proxy` and `outpost enroll-script`: the login
+ * jobs through the API. A password is never an argument (it would show in `ps`): it comes from
+ * stdin, a file, or OUTPOST_ENROLL_PASSWORD.
+ */
+export function loginCommands(
+  client: () => ApiClient,
+  setExit: (code: number) => void,
+  env: Record<string, string | undefined>,
+): Command[] {
+  const submit = async (body: Record<string, unknown>, opts: LoginOptions): Promise<void> => {
+    const job = await client().request<JobRecord>('POST', '/v1/jobs', body);
+    process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
+    if (!opts.follow) {
+      if (opts.json) process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+      return;
+    }
+    setExit(await followAndPrint(client(), job.id));
+    const ended = await client().request<JobRecord>('GET', `/v1/jobs/${job.id}`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(ended, null, 2)}\n`);
+    else printOutcome(ended);
+    setExit(exitCodeOf(ended.status));
+  };
+
+  const enroll = withCredentials(
+    new Command('enroll')
+      .description('create the cloudroot login on hosts (and proxies) with an existing account, given once')
+      .argument('<names...>', 'host (or proxy) ids'),
+  ).action(async (names: string[], opts: LoginOptions) => {
+    await submit(
+      {
+        kind: 'enroll',
+        hosts: names,
+        ...(opts.project ? { project: opts.project } : {}),
+        credentials: await readCredentials(opts, env, true),
+      },
+      opts,
+    );
+  });
+
+  const prepare = withCredentials(
+    new Command('prepare-proxy')
+      .description(
+        'make proxies ready (enroll them when credentials are given, configure sshd, self-test a remote forward)',
+      )
+      .argument('[proxies...]', 'proxy ids (default: every proxy of --project)'),
+  ).action(async (names: string[], opts: LoginOptions) => {
+    const credentials = await readCredentials(opts, env, false);
+    await submit(
+      {
+        kind: 'prepare-proxy',
+        ...(names.length > 0 ? { hosts: names } : {}),
+        ...(opts.project ? { project: opts.project } : {}),
+        ...(credentials ? { credentials } : {}),
+      },
+      opts,
+    );
+  });
+
+  const probe = new Command('probe')
+    .description('try every way to log in to hosts as cloudroot; record reach, host key and facts')
+    .argument('[hosts...]', 'host ids (default: every host of --project)')
+    .option('--project <id>', 'project')
+    .addOption(
+      new Option('--enrolled-by <way>', 'record how cloudroot was set up (the enrollment script)').choices([
+        'script',
+      ]),
+    )
+    .option('-f, --follow', 'follow the job to its end and print each host’s ways')
+    .option('--json', 'print the job as JSON')
+    .action(async (names: string[], opts: LoginOptions & { enrolledBy?: 'script' }) => {
+      await submit(
+        {
+          kind: 'probe',
+          ...(names.length > 0 ? { hosts: names } : {}),
+          ...(opts.project ? { project: opts.project } : {}),
+          ...(opts.enrolledBy ? { options: { enrolledBy: opts.enrolledBy } } : {}),
+        },
+        opts,
+      );
+    });
+
+  const script = new Command('enroll-script')
+    .description("print the project's enrollment script (run it as root on a VM, then `outpost probe`)")
+    .argument('<project>', 'project id')
+    .action(async (project: string) => {
+      process.stdout.write(
+        await client().request<string>('GET', `/v1/projects/${encodeURIComponent(project)}/enroll-script`),
+      );
+    });
+  return [enroll, prepare, probe, script];
+}
+
+function withCredentials(command: Command): Command {
+  return command
+    .option('--project <id>', 'project')
+    .option('--user <name>', 'existing account to log in with (default root)')
+    .option('--password-stdin', "read the account's password from stdin (with --key-file: sudo's password)")
+    .option('--password-file <file>', "read the account's password from a file")
+    .option('--key-file <file>', "the account's private key (OpenSSH or PEM, no passphrase)")
+    .option('-f, --follow', 'follow the job to its end and print each target’s outcome')
+    .option('--json', 'print the job as JSON');
+}
+
+/** The credentials of the options; OUTPOST_ENROLL_PASSWORD when no other source of a password is given. */
+async function readCredentials(
+  opts: CredentialOptions,
+  env: Record<string, string | undefined>,
+  required: boolean,
+): Promise<Record<string, string> | undefined> {
+  let password: string | undefined;
+  if (opts.passwordStdin) password = (await readStdin()).replace(/\r?\n$/, '');
+  else if (opts.passwordFile) password = (await readFile(opts.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+  else if (env.OUTPOST_ENROLL_PASSWORD) password = env.OUTPOST_ENROLL_PASSWORD;
+  const privateKey = opts.keyFile ? await readFile(opts.keyFile, 'utf8') : undefined;
+  if (!password && !privateKey) {
+    if (!required) return undefined;
+    throw new ValidationError(
+      'credentials',
+      'give --password-stdin, --password-file, --key-file or OUTPOST_ENROLL_PASSWORD (or use `outpost enroll-script` and then `outpost probe --enrolled-by script`)',
+    );
+  }
+  return {
+    ...(opts.user ? { user: opts.user } : {}),
+    ...(password ? { password } : {}),
+    ...(privateKey ? { privateKey } : {}),
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One line per target: enrolled / reach / self-test, or why not. */
+function printOutcome(job: JobRecord): void {
+  for (const [id, raw] of Object.entries(job.result ?? {})) {
+    const line = raw as unknown as {
+      login?: { state: string; way?: string; reason?: string };
+      probe?: { reach?: string; ways: Record<string, { ok: boolean; reason?: string; detail?: string }> };
+      selfTest?: { ok: boolean; bindAddress?: string; port?: number; detail?: string };
+      verified?: { ok: boolean; detail?: string };
+      firstError?: { msg: string };
+    };
+    const parts: string[] = [];
+    if (line.login) parts.push(`login ${line.login.state}${line.login.way ? ` (${line.login.way})` : ''}`);
+    if (line.probe) {
+      parts.push(`reach ${line.probe.reach ?? 'none'}`);
+      for (const [way, found] of Object.entries(line.probe.ways))
+        parts.push(`${way}=${found.ok ? 'ok' : (found.reason ?? 'failed')}`);
+    }
+    if (line.verified)
+      parts.push(`cloudroot ${line.verified.ok ? 'ok' : `failed: ${line.verified.detail ?? ''}`}`);
+    if (line.selfTest)
+      parts.push(
+        line.selfTest.ok
+          ? `self-test ok (${line.selfTest.bindAddress ?? ''}:${line.selfTest.port ?? ''})`
+          : `self-test FAILED: ${line.selfTest.detail ?? ''}`,
+      );
+    if (line.firstError && parts.length === 0) parts.push(`failed: ${line.firstError.msg}`);
+    process.stdout.write(`${id}: ${parts.join(', ')}\n`);
+  }
+}
