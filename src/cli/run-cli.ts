@@ -4,6 +4,7 @@ import { ApiClient } from './api-client.ts';
 import { deployCommand } from './deploy-command.ts';
 import { jobCommand } from './job-commands.ts';
 import { inventoryCommand, type InventoryCommandDeps } from './inventory-command.ts';
+import { loginCommands } from './login-commands.ts';
 import { addRekeyCommands } from './rekey-command.ts';
 import { registryCommands } from './registry-commands.ts';
 import { resolveClientSettings } from './resolve-client-settings.ts';
@@ -37,6 +38,7 @@ export async function runCli(argv: string[], config: Config, context: CliContext
     program.addCommand(inventoryCommand({ open: context.openRegistry, rootDir: config.rootDir }));
   program.addCommand(jobCommand(client, setExit));
   program.addCommand(deployCommand(client, setExit));
+  for (const command of loginCommands(client, setExit, context.env)) program.addCommand(command);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
