@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,8 +15,9 @@ import { api, startOutpost, TEST_TOKEN, waitForStatus, type OutpostProcess } fro
 import { createCloudroot } from '../inventory/reach-lab.ts';
 import { httpStatusFromVm, prepareProxySshd, sshdPids } from '../tunnels/prepare-tunnel-lab.ts';
 
-// One VPC (a proxy and two VMs) and one directly reachable VM; Outpost with every role in one process,
-// its embedded influxd bound to the lab's control address (so the direct VM can reach it).
+// One VPC (a proxy and two VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
+// worker (with the embedded influxd bound to the lab's control address, so the direct VM reaches it) and
+// a tunnels node holding the uplinks; the worker learns an uplink is up only through Redis.
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PROJECT = 'agents';
 const UPLINK_PORT = 18086;
@@ -29,6 +31,7 @@ let proxy: LabVm;
 let targets: LabVm[];
 let direct: LabVm;
 let reader: Redis;
+let tunnelsNode: ChildProcess;
 
 interface HostView {
   id: string;
@@ -61,22 +64,24 @@ beforeAll(async () => {
   direct = lab.directs()[0] as LabVm;
   const influxPort = await freePort(lab.controlAddress);
   influxUrl = `http://${lab.controlAddress}:${influxPort}`;
+  const env = {
+    OUTPOST_INFLUX_BIND: lab.controlAddress,
+    OUTPOST_INFLUX_PORT: String(influxPort),
+    OUTPOST_INFLUX_RPC_PORT: String(await freePort()),
+    OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
+    OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+    OUTPOST_UPLINK_PORT: String(UPLINK_PORT),
+    OUTPOST_UPLINK_WAIT_SECONDS: '20',
+    OUTPOST_VERIFY_SECONDS: '40',
+  };
   outpost = await startOutpost({
     redisUrl: redis.url,
     varDir,
-    roles: ['api', 'worker', 'tunnels'] as ('api' | 'worker')[],
+    roles: ['api', 'worker'],
     name: 'deploy',
-    env: {
-      OUTPOST_INFLUX_BIND: lab.controlAddress,
-      OUTPOST_INFLUX_PORT: String(influxPort),
-      OUTPOST_INFLUX_RPC_PORT: String(await freePort()),
-      OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
-      OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
-      OUTPOST_UPLINK_PORT: String(UPLINK_PORT),
-      OUTPOST_UPLINK_WAIT_SECONDS: '20',
-      OUTPOST_VERIFY_SECONDS: '40',
-    },
+    env,
   });
+  tunnelsNode = await startTunnelsNode(env);
 
   // The project (Outpost makes its key), then cloudroot on every VM the quickest honest way.
   const created = await api<{ publicKeys: { admin: string; project: string } }>(
@@ -121,12 +126,42 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  if (tunnelsNode && tunnelsNode.exitCode === null) {
+    const exited = new Promise((resolve) => tunnelsNode.once('exit', resolve));
+    tunnelsNode.kill('SIGTERM');
+    await exited;
+  }
   await outpost?.stop();
   reader?.disconnect();
   await redis?.stop();
   await lab?.down();
   if (varDir) await rm(varDir, { recursive: true, force: true });
 }, 120_000);
+
+/** `outpost serve --role tunnels` on the same Redis and InfluxDB settings as the API/worker node. */
+async function startTunnelsNode(env: Record<string, string>): Promise<ChildProcess> {
+  const logFile = path.join(varDir, 'tunnels.log');
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/outpost.js'), 'serve', '--role', 'tunnels'], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      ...env,
+      OUTPOST_REDIS_URL: redis.url,
+      OUTPOST_VAR_DIR: varDir,
+      OUTPOST_API_TOKEN: TEST_TOKEN,
+    },
+  });
+  closeSync(log);
+  const deadline = Date.now() + 30_000;
+  while (!(await readFile(logFile, 'utf8')).includes('holding uplink forwards')) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`tunnels node not ready: ${await readFile(logFile, 'utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}
 
 async function deploy(kind: 'deploy-agent' | 'remove-agent'): Promise<JobView> {
   const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', { kind, project: PROJECT });
@@ -209,6 +244,7 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
     expect(status?.forwards.map((f) => [f.id, f.state])).toEqual([
       [`remote:${proxy.vpcAddress}:${UPLINK_PORT}`, 'up'],
     ]);
+    expect(status?.node, 'held by the tunnels node').toContain(`-${tunnelsNode.pid}-`);
     expect(await tunnelsUp()).toBe(1);
 
     const table = await cli('host', 'list', '--project', PROJECT);
