@@ -242,7 +242,8 @@ describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)'
     const before = Date.now();
     await waitFor('fresh agent_cpu from the downgraded VM', async () => {
       const rows = await influx.query(`SELECT last(usage_idle) FROM agent_cpu WHERE host = '${vm.name}'`);
-      const time = Date.parse(String(rows[0]?.time ?? ''));
+      const stamp = rows[0]?.time;
+      const time = typeof stamp === 'string' ? Date.parse(stamp) : 0;
       return time > before ? time : undefined;
     });
   });
