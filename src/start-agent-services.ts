@@ -41,11 +41,15 @@ export async function startAgentServices(options: {
   let embedded: EmbeddedInflux | undefined;
   let influxUrl = config.influxUrl;
   if (!influxUrl) {
+    // Without InfluxDB the rest of Outpost still works: deploys then fail saying why.
     embedded = await ensureEmbeddedInfluxd({
       dir: path.join(config.varDir, 'influxdb'),
       bindAddress: config.agent.influxBind,
       port: config.agent.influxPort,
       rpcPort: config.agent.influxRpcPort,
+    }).catch((error: Error) => {
+      logger.error({ error: error.message }, 'embedded influxd did not start');
+      return undefined;
     });
     if (embedded) logger.info({ url: embedded.url, started: embedded.started }, 'embedded influxd');
     else
