@@ -14,27 +14,32 @@ export interface SshFailure {
   detail: string;
 }
 
+// First match wins: a key problem before a refusal, a refusal before the timeout that may follow it.
 const CAUSES: Array<[RegExp, WayFailure, string]> = [
   [
     /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for \S+ has changed/,
     'host-key-changed',
     'host key changed',
   ],
-  [/Host key verification failed/, 'host-key-changed', 'host key verification failed'],
-  [/Connection refused/i, 'refused', 'connection refused'],
-  [/timed out|Operation timed out|Connection timeout/i, 'timeout', 'timed out'],
-  [/No route to host|Network is unreachable|Could not resolve/i, 'no-route', 'no route'],
+  [/Host key verification failed|not its pinned key/, 'host-key-changed', 'host key verification failed'],
+  [/Connection refused|ECONNREFUSED/i, 'refused', 'connection refused'],
   [
-    /Permission denied|Too many authentication failures/i,
+    /No route to host|Network is unreachable|EHOSTUNREACH|ENETUNREACH|Could not resolve/i,
+    'no-route',
+    'no route',
+  ],
+  [
+    /Permission denied|Too many authentication failures|authentication methods failed/i,
     'auth-failed',
     'authentication as cloudroot failed',
   ],
+  [/timed out|Connection timeout|ETIMEDOUT|not connected after/i, 'timeout', 'timed out'],
 ];
 
 /**
- * Reads ssh's stderr of a failed login (exit 255) and says why, naming the proxy when the failure
- * was on the way to it (its address in "connect to host", its alias in a host key message, or a
- * closed jump connection).
+ * Reads ssh's stderr of a failed login (exit 255), or a tunnel keeper error, and says why, naming the
+ * proxy when the failure was on the way to it (its address in "connect to host", its alias in a host
+ * key message).
  */
 export function classifySshFailure(stderr: string, via?: ViaProxy): SshFailure {
   const text = stderr.replace(/\r/g, '');
