@@ -211,9 +211,10 @@ class CallbackModule(CallbackBase):
             msg = 'One or more items failed'
         if not msg:
             msg = res.get('stderr') or res.get('reason') or 'failed'
+        # A failed command or validation says why on stderr (e.g. template's "failed to validate").
         stderr = res.get('stderr')
-        if stderr and msg != stderr and res.get('rc') not in (None, 0):
-            msg = '%s: %s' % (msg, stderr)
+        if isinstance(stderr, str) and stderr.strip() and stderr.strip() not in str(msg):
+            msg = '%s: %s' % (msg, stderr.strip())
         return _text(msg).strip()
 
     def v2_runner_on_ok(self, result):

@@ -267,6 +267,21 @@ describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)'
     expect(await lab.sh(vm, '/etc/init.d/telegraf status')).toContain('is running');
   });
 
+  it('refuses a configuration Telegraf rejects, keeping the running one', async () => {
+    const vm = targets[1]!;
+    const before = await lab.sh(vm, 'cat /etc/telegraf/telegraf.conf');
+    const run = await runPlaybook(files, 'deploy-agent.yml', {
+      limit: vm.name,
+      extraVars: [asCloudroot, deployVars, JSON.stringify({ telegraf_extra_inputs: { no_such_plugin: {} } })],
+    });
+    expect(run.exitCode).not.toBe(0);
+    const failure = run.events.find((event) => event.event === 'host_result' && event.status === 'failed');
+    expect(failure?.task).toContain('validated by Telegraf');
+    expect(failure?.msg).toContain('no_such_plugin');
+    expect(await lab.sh(vm, 'cat /etc/telegraf/telegraf.conf')).toBe(before);
+    expect(await lab.sh(vm, '/etc/init.d/telegraf status')).toContain('is running');
+  });
+
   it('says what the repo method needs when the VM cannot download from the repository', async () => {
     const vm = targets[1]!;
     // A lab address that refuses connections stands in for an unreachable repos.influxdata.com.
