@@ -77,13 +77,14 @@ export class InfluxV1Backend implements MetricsBackend {
   }
 
   async lastSeenByHost(since: Date): Promise<Map<string, string>> {
+    // A raw query, not last(*): with several selectors InfluxQL answers the range's start as the time.
     const body = await this.#query(
-      `SELECT last(*) FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host"`,
+      `SELECT * FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host" ORDER BY time DESC LIMIT 1`,
     );
     const seen = new Map<string, string>();
     for (const series of body.results?.[0]?.series ?? []) {
       const host = series.tags?.host;
-      const time = series.values[0]?.[0];
+      const time = series.values[0]?.[series.columns.indexOf('time')];
       if (host !== undefined && typeof time === 'string') seen.set(host, time);
     }
     return seen;

@@ -50,6 +50,8 @@ describe('InfluxV1Backend against a real influxd', () => {
   it('knows when every host was last seen', async () => {
     const seen = await backend.lastSeenByHost(new Date(Date.now() - 3_600_000));
     expect([...seen.keys()]).toEqual(['vm-a']);
+    // The newest point's own time, not the query's lower bound.
+    expect(Date.now() - Date.parse(seen.get('vm-a') ?? '')).toBeLessThan(60_000);
   });
 
   it('treats a host name as data, never as query syntax', async () => {

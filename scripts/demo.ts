@@ -1,0 +1,48 @@
+/**
+ * `npm run demo`: the whole mission on a lab built on this machine, printed step by step with the
+ * CLI commands an operator would type, then everything torn down. Exits non-zero if any step fails.
+ */
+import { defaultSlot } from '../test/lab/lab.ts';
+import { latestMetrics, runMissionSteps, startMission, type Narrator } from './mission.ts';
+
+const tty = process.stdout.isTTY;
+const paint = (code: string, text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+let stepNumber = 0;
+const narrator: Narrator = {
+  step: (title) => console.log(`\n${paint('1;36', `[${elapsed()}] ${++stepNumber}. ${title}`)}`),
+  command: (line) => console.log(paint('1', `$ ${line}`)),
+  output: (text) => console.log(text.replace(/^/gm, '  ')),
+};
+
+const mission = await startMission({ slot: defaultSlot(), narrator });
+let failed = false;
+try {
+  await runMissionSteps(mission, narrator);
+  narrator.step('Latest metrics of every host, read back from InfluxDB');
+  const metrics = await latestMetrics(mission.influxUrl);
+  console.log(
+    `  ${'host'.padEnd(11)} ${'network'.padEnd(17)} ${'load1'.padStart(6)} ${'cpus'.padStart(5)} ${'mem used'.padStart(9)}  time`,
+  );
+  for (const host of mission.hostIds()) {
+    const m = metrics[host];
+    if (m === undefined) {
+      console.log(`  ${host.padEnd(11)} no metrics`);
+      failed = true;
+      continue;
+    }
+    const mem = typeof m.mem_used_percent === 'number' ? `${m.mem_used_percent.toFixed(1)}%` : '-';
+    console.log(
+      `  ${host.padEnd(11)} ${(typeof m.network === 'string' ? m.network : '-').padEnd(17)} ${String(m.load1).padStart(6)} ${String(m.n_cpus).padStart(5)} ${mem.padStart(9)}  ${String(m.time)}`,
+    );
+  }
+} catch (error) {
+  failed = true;
+  console.error(paint('1;31', `\ndemo failed: ${(error as Error).message}`));
+} finally {
+  narrator.step('Tear everything down: Outpost, its embedded Redis and InfluxDB, the lab');
+  await mission.stop();
+}
+console.log(`\n${failed ? paint('1;31', 'FAILED') : paint('1;32', 'done')} in ${elapsed()}`);
+process.exitCode = failed ? 1 : 0;
