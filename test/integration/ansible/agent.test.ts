@@ -169,6 +169,17 @@ describe('playbooks/prepare-proxy.yml', () => {
 describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)', () => {
   const limit = () => targets.map((vm) => vm.name).join(',');
 
+  it('reports in --check mode on fresh VMs what it would do, without installing anything', async () => {
+    const check = await runPlaybook(files, 'deploy-agent.yml', {
+      limit: limit(),
+      extraVars: [asCloudroot, deployVars],
+      check: true,
+    });
+    expect(check.exitCode, explain(check)).toBe(0);
+    expect(totalChanged(check)).toBeGreaterThan(0);
+    for (const vm of targets) expect((await lab.exec(vm, 'dpkg-query -W telegraf')).exitCode).not.toBe(0);
+  });
+
   it('runs Telegraf on every VM and its metrics land in InfluxDB with the host, project and network tags', async () => {
     const run = await runPlaybook(files, 'deploy-agent.yml', {
       limit: limit(),
