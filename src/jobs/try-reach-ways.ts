@@ -10,6 +10,7 @@ import { writeInventory } from '../inventory/write-inventory.ts';
 import { localForwardId } from '../tunnels/forward-id.ts';
 import type { TunnelKeeper } from '../tunnels/index.ts';
 import { classifySshFailure, oneLine } from './classify-ssh-failure.ts';
+import { mapLimit } from './map-limit.ts';
 import { runSsh } from './run-ssh.ts';
 
 /** The ways a probe tries, in order of preference: the first that works becomes the host's reach. */
@@ -46,7 +47,7 @@ export interface TryReachInput {
 /**
  * Tries every way to log in to each host as cloudroot (`ssh ... true`): direct, ProxyJump through
  * its proxy, and a local forward of the tunnel keeper. Unknown host keys are accepted and recorded
- * (first contact); pinned ones are checked. Every way of every host runs at once.
+ * (first contact); pinned ones are checked. The ways run at once, up to 16 hosts each.
  */
 export async function tryReachWays(input: TryReachInput): Promise<Map<string, HostWays>> {
   const found = new Map<string, HostWays>(
@@ -59,10 +60,10 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
       WAYS.map(async (way) => {
         const candidates: Host[] = [];
         const forwards = new Map<string, LocalForward>();
-        for (const host of input.hosts) {
+        await mapLimit(input.hosts, 16, async (host) => {
           const result = found.get(host.id);
           const proxy = proxyOf.get(host.id);
-          if (!result) continue;
+          if (!result) return;
           if (way !== 'direct' && !proxy) {
             const network = host.network ? ` (network ${host.network})` : '';
             result.ways[way] = {
@@ -70,18 +71,18 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
               reason: 'no-proxy',
               detail: `no proxy of project ${JSON.stringify(host.project)} serves ${host.address}${network}`,
             };
-            continue;
+            return;
           }
           if (way === 'forward' && proxy) {
             const forward = await openForward(input.tunnels, proxy, host, input.opened);
             if ('ok' in forward) {
               result.ways.forward = forward;
-              continue;
+              return;
             }
             forwards.set(host.id, forward);
           }
           candidates.push({ ...host, reach: way });
-        }
+        });
         if (candidates.length === 0) return;
         const written = await writeInventory({
           dir: path.join(input.dir, way),
@@ -94,34 +95,31 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
         });
         const ok = new Set<string>();
         try {
-          await Promise.all(
-            candidates.map(async (host) => {
-              const result = found.get(host.id);
-              if (!result) return;
-              const proxy = way === 'direct' ? undefined : proxyOf.get(host.id);
-              const ssh = await runSsh(written.sshConfig, host.id, 'true', {
-                connectTimeoutSeconds: input.connectTimeoutSeconds ?? 8,
-                ...(input.signal ? { signal: input.signal } : {}),
-              });
-              if (ssh.exitCode === 0) {
-                result.ways[way] = { ok: true };
-                ok.add(host.id);
-                const forward = forwards.get(host.id);
-                if (forward) result.forward = forward;
-              } else {
-                const failure = classifySshFailure(ssh.stderr, way === 'jump' ? proxy : undefined);
-                const where =
-                  way === 'forward' && proxy
-                    ? `local forward through proxy ${JSON.stringify(proxy.id)}: `
-                    : '';
-                result.ways[way] = {
-                  ok: false,
-                  reason: failure.reason,
-                  detail: oneLine(where + failure.detail),
-                };
-              }
-            }),
-          );
+          // Bounded: a probe of hundreds of hosts must not start hundreds of ssh processes at once.
+          await mapLimit(candidates, 16, async (host) => {
+            const result = found.get(host.id);
+            if (!result) return;
+            const proxy = way === 'direct' ? undefined : proxyOf.get(host.id);
+            const ssh = await runSsh(written.sshConfig, host.id, 'true', {
+              connectTimeoutSeconds: input.connectTimeoutSeconds ?? 5,
+              ...(input.signal ? { signal: input.signal } : {}),
+            });
+            if (ssh.exitCode === 0) {
+              result.ways[way] = { ok: true };
+              ok.add(host.id);
+              const forward = forwards.get(host.id);
+              if (forward) result.forward = forward;
+            } else {
+              const failure = classifySshFailure(ssh.stderr, way === 'jump' ? proxy : undefined);
+              const where =
+                way === 'forward' && proxy ? `local forward through proxy ${JSON.stringify(proxy.id)}: ` : '';
+              result.ways[way] = {
+                ok: false,
+                reason: failure.reason,
+                detail: oneLine(where + failure.detail),
+              };
+            }
+          });
         } finally {
           if (way === 'jump')
             await stopControlMasters(
@@ -141,6 +139,10 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
   for (const host of input.hosts) {
     const result = found.get(host.id);
     if (!result) continue;
+    // Ways in their order of preference, whichever finished first.
+    result.ways = Object.fromEntries(
+      WAYS.flatMap((way) => (result.ways[way] ? [[way, result.ways[way]]] : [])),
+    );
     result.reach = WAYS.find((way) => result.ways[way]?.ok === true);
     const chosen = perWay.find((entry) => entry.way === result.reach);
     if (!chosen) continue;

@@ -352,6 +352,20 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     }
   });
 
+  it('records a refused project key as auth failed and the login as failed', async () => {
+    await lab.sh(vm2, 'mv /home/cloudroot/.ssh/authorized_keys /root/cloudroot-keys');
+    try {
+      const { job } = await runJob({ kind: 'probe', hosts: [vm2.name] });
+      expect(job.status).toBe('failed');
+      const record = await host(vm2.name);
+      expect(record.probe?.ways.jump).toMatchObject({ ok: false, reason: 'auth-failed' });
+      expect(record.login).toMatchObject({ state: 'failed' });
+      expect(record.login.reason).toContain('authentication as cloudroot failed');
+    } finally {
+      await lab.sh(vm2, 'mv /root/cloudroot-keys /home/cloudroot/.ssh/authorized_keys');
+    }
+  });
+
   it('refuses to enroll a VM behind a proxy that is not enrolled, naming the proxy', async () => {
     const rekey = await api<Json>(outpost.url, 'POST', `/v1/proxies/${proxy.name}/rekey`, {});
     expect(rekey.status).toBe(200);
