@@ -9,7 +9,14 @@ import { startRedis, type TestRedis } from '../../support/redis.ts';
 import type { Host } from '../../../src/domain/host.ts';
 import type { PreparedProxyLine } from '../../../src/jobs/prepare-proxy-job.ts';
 import type { ProbedHost } from '../../../src/jobs/probe-hosts.ts';
-import { api, readSse, startOutpost, waitForStatus, type OutpostProcess } from '../http/start-outpost.ts';
+import {
+  api,
+  processesMentioning,
+  readSse,
+  startOutpost,
+  waitForStatus,
+  type OutpostProcess,
+} from '../http/start-outpost.ts';
 
 // One lab for the file: a VPC (a proxy and two VMs) and one VM reached directly, like two clouds.
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -88,6 +95,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await outpost?.stop();
+  // ssh control masters of this file's plain ansible-playbook and ssh runs (found by their unique dirs).
+  for (const marker of [varDir, path.join(ROOT, 'inventories', PROJECT)]) {
+    for (const pid of marker ? await processesMentioning(marker) : []) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
   await lab?.down();
   await redis?.stop();
   await rm(path.join(ROOT, 'inventories', PROJECT), { recursive: true, force: true });
@@ -136,6 +153,9 @@ async function expectNowhere(secret: string, jobId: string, entries: { data: str
   for (const [place, text] of Object.entries(places)) {
     expect(text.includes(secret), `the secret appears in ${place}`).toBe(false);
   }
+  // No private key is left in the run dir, and no ssh of the run is left running.
+  expect(places['the run dir']).not.toContain('PRIVATE KEY');
+  expect(await processesMentioning(path.join(varDir, 'runs', jobId))).toEqual([]);
 }
 
 /** The `outpost` CLI against the test service. */
@@ -264,6 +284,8 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     expect(record.probe?.ways.forward).toEqual({ ok: true });
     expect(record.probe).toMatchObject({ reach: 'jump', hostKey: keyOf(vm1) });
     expect(job.result[vm1.name]?.probe.reach).toBe('jump');
+    // The tries and the play leave no ssh behind (control masters to the proxy included).
+    expect(await processesMentioning(path.join(varDir, 'runs', job.id))).toEqual([]);
   });
 
   it('runs a playbook submitted over HTTP against the VMs through the proxy; the SSE stream ends with each host’s result', async () => {
