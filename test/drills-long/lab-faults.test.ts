@@ -240,8 +240,7 @@ describe('fault drills against the lab', () => {
     expect(failed.status).toBe('failed');
     expect(failed.result?.[targets[0]?.name as string]?.unreachable).toBeGreaterThan(0);
     console.log(`sshd drill: job reason: ${failed.reason ?? ''}`);
-    // Today the proxy is named by its own line (the run's inventory holds the project's proxies and ping.yml
-    // targets `all`); the target's own line says only "kex_exchange_identification: Connection closed".
+    // ssh's own line says only "kex_exchange_identification: Connection closed": the job names the proxy.
     expect(`${failed.reason ?? ''}\n${JSON.stringify(failed.result)}`, log.slice(-3000)).toContain(
       proxy.name,
     );
