@@ -177,9 +177,8 @@ export async function runMissionSteps(mission: Mission, narrator: Narrator): Pro
   for (const vm of lab.directs())
     await mission.outpost(['host', 'add', vm.name, '--project', PROJECT, '--address', vm.publicAddress!]);
 
-  narrator.step('Enroll and prepare the proxies (password of the image user, given once)');
-  await mission.outpost([
-    'prepare-proxy',
+  // The image user's password, given once per job from a 0600 file (never on the command line).
+  const withPassword = [
     '--project',
     PROJECT,
     '--user',
@@ -187,21 +186,13 @@ export async function runMissionSteps(mission: Mission, narrator: Narrator): Pro
     '--password-file',
     passwordFile,
     '--follow',
-  ]);
+  ];
+  narrator.step('Enroll and prepare the proxies (password of the image user, given once)');
+  await mission.outpost(['prepare-proxy', ...withPassword]);
 
   const [byPassword, byKey, byScript, ...rest] = mission.hostIds() as [string, string, string, ...string[]];
   narrator.step(`Enroll ${byPassword} with a password`);
-  await mission.outpost([
-    'enroll',
-    byPassword,
-    '--project',
-    PROJECT,
-    '--user',
-    lab.user,
-    '--password-file',
-    passwordFile,
-    '--follow',
-  ]);
+  await mission.outpost(['enroll', byPassword, ...withPassword]);
 
   narrator.step(`Enroll ${byKey} with a private key for root`);
   const operatorKey = path.join(mission.work, 'operator-key');
@@ -232,17 +223,7 @@ export async function runMissionSteps(mission: Mission, narrator: Narrator): Pro
   await mission.outpost(['probe', byScript, '--project', PROJECT, '--enrolled-by', 'script', '--follow']);
 
   narrator.step(`Enroll the other hosts with the password: ${rest.join(', ')}`);
-  await mission.outpost([
-    'enroll',
-    ...rest,
-    '--project',
-    PROJECT,
-    '--user',
-    lab.user,
-    '--password-file',
-    passwordFile,
-    '--follow',
-  ]);
+  await mission.outpost(['enroll', ...rest, ...withPassword]);
 
   narrator.step('Deploy the agent to every host; each is done only when its metrics are in InfluxDB');
   await mission.outpost(['deploy', ...mission.hostIds(), '--project', PROJECT, '--follow']);
