@@ -6,6 +6,7 @@ import { jobCommand } from './job-commands.ts';
 import { inventoryCommand, type InventoryCommandDeps } from './inventory-command.ts';
 import { loginCommands } from './login-commands.ts';
 import { addRekeyCommands } from './rekey-command.ts';
+import { addRotateKeyCommand } from './rotate-key-command.ts';
 import { registryCommands } from './registry-commands.ts';
 import { resolveClientSettings } from './resolve-client-settings.ts';
 import { serveCommand, type ServeOptions } from './serve-command.ts';
@@ -33,6 +34,7 @@ export async function runCli(argv: string[], config: Config, context: CliContext
   program.addCommand(serveCommand(context.serve));
   const entities = registryCommands(client);
   addRekeyCommands(entities, client);
+  addRotateKeyCommand(entities, client, setExit);
   for (const command of entities) program.addCommand(command);
   if (context.openRegistry)
     program.addCommand(inventoryCommand({ open: context.openRegistry, rootDir: config.rootDir }));

@@ -131,6 +131,14 @@ export const jobInputSchema = z
     if (input.kind !== 'run-playbook' && input.playbook) {
       ctx.addIssue({ code: 'custom', path: ['playbook'], message: `not allowed for a ${input.kind} job` });
     }
+    if (input.kind === 'rotate-key') {
+      if (!input.project)
+        ctx.addIssue({ code: 'custom', path: ['project'], message: 'required for a rotate-key job' });
+      if (input.hosts || input.selector)
+        ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'a rotate-key job is for a whole project' });
+      if (input.credentials)
+        ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'not allowed for a rotate-key job' });
+    }
     if (!input.hosts && !input.selector && !input.project) {
       ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'give hosts, a selector or a project' });
     }

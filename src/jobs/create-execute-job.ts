@@ -6,6 +6,7 @@ import type { ExecuteJob, JobOutcome, JobRun } from './job-run.ts';
 import { prepareProxyJob } from './prepare-proxy-job.ts';
 import { probeJob } from './probe-job.ts';
 import { removeAgentJob } from './remove-agent-job.ts';
+import { rotateKeyJob } from './rotate-key-job.ts';
 import { runPlaybookJob } from './run-playbook-job.ts';
 
 const ORCHESTRATORS: Record<JobKind, (deps: JobDeps, run: JobRun) => Promise<JobOutcome>> = {
@@ -15,6 +16,7 @@ const ORCHESTRATORS: Record<JobKind, (deps: JobDeps, run: JobRun) => Promise<Job
   'deploy-agent': deployAgentJob,
   'remove-agent': removeAgentJob,
   'run-playbook': runPlaybookJob,
+  'rotate-key': rotateKeyJob,
 };
 
 /** The worker's entry into jobs/: picks the orchestrator of the job's kind and gives it `deps`. */

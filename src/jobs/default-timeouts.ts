@@ -8,6 +8,7 @@ export const DEFAULT_TIMEOUT_SECONDS: Record<JobKind, number> = {
   'deploy-agent': 1800,
   'remove-agent': 600,
   'run-playbook': 3600,
+  'rotate-key': 1800,
 };
 
 /** Limit without any output, in seconds, when a job sets none. */

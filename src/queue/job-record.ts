@@ -8,6 +8,7 @@ export const JOB_KINDS = [
   'deploy-agent',
   'remove-agent',
   'run-playbook',
+  'rotate-key',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
