@@ -26,6 +26,12 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Time between SIGTERM and SIGKILL. Default 5000 ms. */
   killGraceMs?: number;
+  /**
+   * Back-pressure from whatever stores the lines: undefined to go on, or a promise during which stdout,
+   * stderr and fd 3 are not read (ansible-playbook blocks on its pipes), so memory stays bounded when the
+   * log store is slower than the play.
+   */
+  waitForRoom?: () => Promise<void> | undefined;
   /** Processes mentioning this string (the run dir) are killed when the run ends: ssh masters. */
   reapMarker?: string;
 }
@@ -94,17 +100,17 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
   touch();
 
   const readers = [
-    readLines(subprocess.stdout, (line) => {
+    readLines(subprocess.stdout, options.waitForRoom, (line) => {
       touch();
       options.onLine?.(line, 'stdout');
     }),
-    readLines(subprocess.stderr, (line) => {
+    readLines(subprocess.stderr, options.waitForRoom, (line) => {
       touch();
       stderrTail.push(line);
       if (stderrTail.length > 20) stderrTail.shift();
       options.onLine?.(line, 'stderr');
     }),
-    readLines(subprocess.stdio[3], (line) => {
+    readLines(subprocess.stdio[3], options.waitForRoom, (line) => {
       touch();
       if (line.trim() === '') return;
       const parsed = parseEventLine(line);
@@ -169,8 +175,32 @@ function quoteTask(task: string): string {
   return JSON.stringify(task);
 }
 
-async function readLines(stream: Readable | null | undefined, onLine: (line: string) => void): Promise<void> {
+/**
+ * Calls `onLine` per line; while `waitForRoom` returns a promise the stream is paused (the lines of the
+ * chunk already read still arrive), then resumed. Resolves when the stream ended or failed.
+ */
+async function readLines(
+  stream: Readable | null | undefined,
+  waitForRoom: (() => Promise<void> | undefined) | undefined,
+  onLine: (line: string) => void,
+): Promise<void> {
   if (!stream) return;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  for await (const line of lines) onLine(line);
+  let waiting = false;
+  lines.on('line', (line: string) => {
+    onLine(line);
+    if (waiting || !waitForRoom) return;
+    const wait = waitForRoom();
+    if (!wait) return;
+    waiting = true;
+    lines.pause();
+    void wait.finally(() => {
+      waiting = false;
+      lines.resume();
+    });
+  });
+  await new Promise<void>((resolve) => {
+    lines.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
 }

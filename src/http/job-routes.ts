@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ValidationError, quote } from '../errors.ts';
+import { LogFanout } from '../logs/log-fanout.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { FINAL_STATUSES, type JobRecord } from '../queue/job-record.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
@@ -15,6 +16,8 @@ export interface JobRouteDeps {
   queue: JobQueue;
   store: JobStore;
   logs: LogStore;
+  /** This node's live log fan-out; one is made for the router when not given. */
+  fanout?: LogFanout;
   metrics?: ServiceMetrics;
   /** SSE heartbeat interval. Default 15000 ms. */
   heartbeatMs?: number;
@@ -31,6 +34,7 @@ const streamQuery = z
 export function jobRoutes(deps: JobRouteDeps): Router {
   const router = Router();
   const { queue, store, logs } = deps;
+  const fanout = deps.fanout ?? new LogFanout(logs);
 
   router.post('/jobs', async (req, res) => {
     const input = parseInput(jobInputSchema, req.body, 'body');
@@ -78,7 +82,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       ? 'ndjson'
       : 'sse';
     const follow = await shouldFollow(id, afterSeq, query.follow !== 'false' && query.follow !== '0');
-    await streamEntries(logs, id, res, {
+    await streamEntries(logs, fanout, id, res, {
       format,
       afterSeq,
       follow,
@@ -92,7 +96,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
     const query = parseInput(streamQuery, req.query, 'query');
     const afterSeq = (query.from ?? 1) - 1;
     const follow = await shouldFollow(id, afterSeq, query.follow === 'true' || query.follow === '1');
-    await streamEntries(logs, id, res, {
+    await streamEntries(logs, fanout, id, res, {
       format: 'text',
       afterSeq,
       follow,

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Response } from 'express';
+import { logBatch, type LogBatch } from '../logs/log-batch.ts';
 import type { LogEntry } from '../logs/log-entry.ts';
+import type { LogFanout } from '../logs/log-fanout.ts';
 import type { LogStore } from '../logs/log-store.ts';
 
 /** How entries are written to the client. */
@@ -25,11 +27,14 @@ const CONTENT_TYPES: Record<StreamFormat, string> = {
 };
 
 /**
- * Writes a job's log entries to `res` in order, from `afterSeq`, live when following. Waits for 'drain'
- * when the client is slow: entries are never dropped, the reader just pauses.
+ * Writes a job's log entries to `res` in order, from `afterSeq`, live when following (through the node's
+ * shared {@link LogFanout}). Each batch is rendered once for all clients and written with one `write`.
+ * Waits for 'drain' when the client is slow: entries are never dropped, the client falls behind and
+ * catches up from Redis.
  */
 export async function streamEntries(
   logs: LogStore,
+  fanout: LogFanout,
   jobId: string,
   res: Response,
   options: StreamOptions,
@@ -48,14 +53,14 @@ export async function streamEntries(
     heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs ?? 15_000);
   }
   try {
-    const entries = options.follow
-      ? logs.follow(jobId, options.afterSeq, controller.signal)
+    const batches = options.follow
+      ? fanout.follow(jobId, options.afterSeq, controller.signal)
       : readAll(logs, jobId, options.afterSeq);
-    for await (const entry of entries) {
+    for await (const batch of batches) {
       if (controller.signal.aborted) break;
-      const chunk = render(entry, options.format);
-      if (chunk === undefined) continue;
-      options.onSent?.(1);
+      const { chunk, count } = renderBatch(batch, options.format);
+      if (count === 0) continue;
+      options.onSent?.(count);
       if (!res.write(chunk)) await drained(res, controller.signal);
     }
   } finally {
@@ -65,16 +70,33 @@ export async function streamEntries(
   }
 }
 
-async function* readAll(logs: LogStore, jobId: string, afterSeq: number): AsyncGenerator<LogEntry> {
+async function* readAll(logs: LogStore, jobId: string, afterSeq: number): AsyncGenerator<LogBatch> {
   let last = afterSeq;
   for (;;) {
-    const batch = await logs.read(jobId, last, 1000);
-    if (batch.length === 0) return;
-    for (const entry of batch) {
-      last = entry.seq;
-      yield entry;
-    }
+    const entries = await logs.read(jobId, last, 256);
+    const final = entries.at(-1);
+    if (!final) return;
+    last = final.seq;
+    yield logBatch(entries);
   }
+}
+
+/** The batch in `format` as one chunk, rendered once per batch and format whatever the client count. */
+function renderBatch(batch: LogBatch, format: StreamFormat): { chunk: string; count: number } {
+  let rendered = batch.rendered.get(format);
+  if (!rendered) {
+    let chunk = '';
+    let count = 0;
+    for (const entry of batch.entries) {
+      const text = render(entry, format);
+      if (text === undefined) continue;
+      chunk += text;
+      count += 1;
+    }
+    rendered = { chunk, count };
+    batch.rendered.set(format, rendered);
+  }
+  return rendered;
 }
 
 function render(entry: LogEntry, format: StreamFormat): string | undefined {

@@ -89,6 +89,7 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
         onLine: (line) => run.log.write('stdout', line),
         onEvent: (event) => run.log.write('event', JSON.stringify(event)),
         onSpawn: (pgid) => void run.record({ pgid }).catch(() => undefined),
+        waitForRoom: () => run.log.ready?.(),
       });
       hosts = { ...hosts, ...result.hosts };
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));

@@ -23,7 +23,42 @@ end
 return seq
 `;
 
+// The same for a batch: ARGV = maxlen, retention, then (type, time, data) per entry. One round trip, one
+// INCRBY, ids consecutive and in argument order.
+const APPEND_MANY = `
+local n = (#ARGV - 2) / 3
+local first = redis.call('INCRBY', KEYS[2], n) - n
+for i = 1, n do
+  local t = ARGV[3 * i]
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], (first + i) .. '-0', 'type', t, 'time', ARGV[3 * i + 1], 'data', ARGV[3 * i + 2])
+  if t == 'end' then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    redis.call('EXPIRE', KEYS[2], ARGV[2])
+  end
+end
+return first + n
+`;
+
+/** An entry to append: its type and data (its time is taken when it was queued). */
+export interface NewLogEntry {
+  type: LogEntryType;
+  data: string;
+  /** ISO-8601 time; default now. */
+  time?: string;
+}
+
+/** A blocking reader on its own connection, for one follower of one or more jobs. */
+export interface BlockingLogReader {
+  /** Entries after `afterSeq`, waiting up to `blockMs` for the first one; [] on timeout. */
+  readAfter(jobId: string, afterSeq: number, count: number, blockMs: number): Promise<LogEntry[]>;
+  /** Closes the connection; a pending read rejects. */
+  close(): void;
+}
+
 type RawEntry = [id: string, fields: string[]];
+
+// Entries per read while following: bounds what one follower holds (256 x a 4 KiB line = 1 MiB).
+const FOLLOW_BATCH = 256;
 
 /**
  * The log stream of every job: one Redis Stream per job whose entry ids are the job's sequence numbers,
@@ -58,6 +93,46 @@ export class LogStore {
     return Number(seq);
   }
 
+  /**
+   * Appends entries in one round trip, in order, with consecutive sequence numbers; resolves to the last
+   * one. An empty list resolves to 0 without a call.
+   */
+  async appendMany(jobId: string, entries: readonly NewLogEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const args: string[] = [String(this.#maxEntries), String(this.#retentionSeconds)];
+    const now = new Date().toISOString();
+    for (const entry of entries) args.push(entry.type, entry.time ?? now, entry.data);
+    const seq = await this.#redis.eval(APPEND_MANY, 2, this.#streamKey(jobId), this.#seqKey(jobId), ...args);
+    return Number(seq);
+  }
+
+  /** The last entry's sequence (0 when the log is empty or gone) and whether it is the `end` entry. */
+  async tail(jobId: string): Promise<{ seq: number; ended: boolean }> {
+    const raw = (await this.#redis.xrevrange(this.#streamKey(jobId), '+', '-', 'COUNT', 1)) as RawEntry[];
+    const last = raw[0] ? toEntry(raw[0]) : undefined;
+    return { seq: last?.seq ?? 0, ended: last?.type === 'end' };
+  }
+
+  /** A reader with its own connection for XREAD BLOCK; close it when done. */
+  blockingReader(): BlockingLogReader {
+    const connection = this.#redis.duplicate();
+    return {
+      readAfter: async (jobId, afterSeq, count, blockMs) => {
+        const reply = await connection.xread(
+          'COUNT',
+          count,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          this.#streamKey(jobId),
+          `${afterSeq}-0`,
+        );
+        return (reply?.[0]?.[1] ?? []).map(toEntry);
+      },
+      close: () => connection.disconnect(),
+    };
+  }
+
   /** Entries with a sequence greater than `afterSeq`, at most `count` of them, oldest first. */
   async read(jobId: string, afterSeq = 0, count = 1000): Promise<LogEntry[]> {
     const raw = (await this.#redis.xrange(
@@ -86,13 +161,13 @@ export class LogStore {
     try {
       let last = afterSeq;
       while (!signal?.aborted) {
-        const batch = await this.read(jobId, last, 1000);
+        const batch = await this.read(jobId, last, FOLLOW_BATCH);
         if (batch.length === 0) {
           let reply: [string, RawEntry[]][] | null;
           try {
             reply = await blocking.xread(
               'COUNT',
-              1000,
+              FOLLOW_BATCH,
               'BLOCK',
               5000,
               'STREAMS',

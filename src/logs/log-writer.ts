@@ -1,34 +1,79 @@
 import type { LogEntryType } from './log-entry.ts';
-import type { LogStore } from './log-store.ts';
+import type { LogStore, NewLogEntry } from './log-store.ts';
 
 /** Appends a job's entries in call order without waiting for each; `flush` waits for all of them. */
 export interface LogWriter {
   write(type: LogEntryType, data: string): void;
   /** Resolves once every entry written so far is stored; rejects with the first failure. */
   flush(): Promise<void>;
+  /**
+   * Back-pressure for producers: undefined while the queue is below its limit, else a promise that resolves
+   * once it has room again. A line reader pauses its stream until then.
+   */
+  ready?(): Promise<void> | undefined;
+}
+
+/** Limits of a {@link createLogWriter}. */
+export interface LogWriterOptions {
+  /** Entries per Redis call at most. Default 256. */
+  maxBatch?: number;
+  /** Queued entries above which `ready()` asks producers to wait. Default 4096. */
+  highWaterMark?: number;
 }
 
 /**
- * A writer for one job. Appends go out on one Redis connection in call order (ioredis pipelines them),
- * so a fast ansible-playbook is never slowed to one round trip per line, and nothing is dropped.
+ * A writer for one job. Entries queue in call order; one append is in flight at a time and takes every
+ * queued entry (up to `maxBatch`) in one round trip, so a fast ansible-playbook is never slowed to one
+ * round trip per line, order and sequence numbers are kept, and nothing is dropped. `ready()` bounds the
+ * queue when Redis is slower than the producer.
  */
-export function createLogWriter(logs: LogStore, jobId: string): LogWriter {
-  const pending = new Set<Promise<unknown>>();
+export function createLogWriter(logs: LogStore, jobId: string, options: LogWriterOptions = {}): LogWriter {
+  const maxBatch = options.maxBatch ?? 256;
+  const highWaterMark = options.highWaterMark ?? 4096;
+  const queue: NewLogEntry[] = [];
+  let head = 0;
+  let running: Promise<void> | undefined;
   let failure: Error | undefined;
+  let waiters: (() => void)[] = [];
+
+  const queued = (): number => queue.length - head;
+  const release = (): void => {
+    if (waiters.length === 0 || queued() > highWaterMark / 2) return;
+    const wake = waiters;
+    waiters = [];
+    for (const resolve of wake) resolve();
+  };
+  const pump = async (): Promise<void> => {
+    while (queued() > 0) {
+      const batch = queue.slice(head, head + maxBatch);
+      head += batch.length;
+      if (head > 1024 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      try {
+        await logs.appendMany(jobId, batch);
+      } catch (error) {
+        failure ??= error instanceof Error ? error : new Error('log append failed', { cause: error });
+      }
+      release();
+    }
+    running = undefined;
+    release();
+  };
+
   return {
     write(type, data) {
-      const append: Promise<unknown> = logs.append(jobId, type, data).then(
-        () => pending.delete(append),
-        (error: unknown) => {
-          failure ??= error instanceof Error ? error : new Error('log append failed', { cause: error });
-          pending.delete(append);
-        },
-      );
-      pending.add(append);
+      queue.push({ type, data, time: new Date().toISOString() });
+      running ??= pump();
     },
     async flush() {
-      await Promise.all([...pending]);
+      while (running) await running;
       if (failure) throw failure;
+    },
+    ready() {
+      if (queued() < highWaterMark) return undefined;
+      return new Promise((resolve) => waiters.push(resolve));
     },
   };
 }
