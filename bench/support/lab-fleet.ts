@@ -11,6 +11,7 @@ import { up, type Lab, type LabVm } from '../../test/lab/lab.ts';
 import { buildTelegrafDeb } from '../../test/support/telegraf-deb.ts';
 import { nowMs } from './stats.ts';
 import { ROOT } from './report.ts';
+import { labEntities } from '../../test/support/lab-entities.ts';
 
 /** The master key the bench services run with (OUTPOST_MASTER_KEY in outpost-service.ts). */
 export const BENCH_MASTER_KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
@@ -77,23 +78,9 @@ export async function setupFleet(options: {
         ].join(' && '),
       );
     });
-    await registry.createProxy({
-      id: proxy.name,
-      project: PROJECT,
-      publicAddress: proxy.publicAddress,
-      vpcAddress: proxy.vpcAddress,
-      networks: [proxy.vpcCidr],
-      hostKey: proxy.hostKey,
-    });
-    for (const vm of targets) {
-      await registry.createHost({
-        id: vm.name,
-        project: PROJECT,
-        address: vm.vpcAddress,
-        network: vm.vpcCidr,
-        hostKey: vm.hostKey,
-      });
-    }
+    const entities = labEntities(lab, PROJECT);
+    for (const body of entities.proxies) await registry.createProxy(body);
+    for (const body of entities.hosts) await registry.createHost(body);
     const debDir = path.join(dir, 'debs');
     await buildTelegrafDeb({ outDir: debDir });
     console.log(

@@ -21,6 +21,7 @@ import { up, type Lab, type LabVm } from '../lab/lab.ts';
 import { freePort } from '../support/free-port.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
 import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
+import { labEntities } from '../support/lab-entities.ts';
 
 // Fault drills on the whole service against the lab: one VPC (a proxy, two VMs) and a direct VM; Outpost
 // with every role in one process; an InfluxDB this test can stop and start again on the same port and data.
@@ -112,28 +113,9 @@ beforeAll(async () => {
     const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
     expect(response.status, JSON.stringify(response.body)).toBe(201);
   };
-  await add('proxies', {
-    id: proxy.name,
-    project: PROJECT,
-    publicAddress: proxy.publicAddress,
-    vpcAddress: proxy.vpcAddress,
-    networks: [proxy.vpcCidr],
-    hostKey: proxy.hostKey,
-  });
-  for (const vm of targets)
-    await add('hosts', {
-      id: vm.name,
-      project: PROJECT,
-      address: vm.vpcAddress,
-      network: vm.vpcCidr,
-      hostKey: vm.hostKey,
-    });
-  await add('hosts', {
-    id: direct.name,
-    project: PROJECT,
-    address: direct.publicAddress,
-    hostKey: direct.hostKey,
-  });
+  const { proxies, hosts } = labEntities(lab, PROJECT);
+  for (const body of proxies) await add('proxies', body);
+  for (const body of hosts) await add('hosts', body);
 }, 300_000);
 
 afterAll(async () => {

@@ -14,6 +14,7 @@ import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
 import { api, startOutpost, TEST_TOKEN, waitForStatus, type OutpostProcess } from '../http/start-outpost.ts';
 import { createCloudroot } from '../inventory/reach-lab.ts';
 import { httpStatusFromVm, prepareProxySshd, sshdPids } from '../tunnels/prepare-tunnel-lab.ts';
+import { labEntities } from '../../support/lab-entities.ts';
 
 // One VPC (a proxy and two VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
 // worker (with the embedded influxd bound to the lab's control address, so the direct VM reaches it) and
@@ -100,29 +101,9 @@ beforeAll(async () => {
     const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
     expect(response.status, JSON.stringify(response.body)).toBe(201);
   };
-  await add('proxies', {
-    id: proxy.name,
-    project: PROJECT,
-    publicAddress: proxy.publicAddress,
-    vpcAddress: proxy.vpcAddress,
-    networks: [proxy.vpcCidr],
-    hostKey: proxy.hostKey,
-  });
-  for (const vm of targets) {
-    await add('hosts', {
-      id: vm.name,
-      project: PROJECT,
-      address: vm.vpcAddress,
-      network: vm.vpcCidr,
-      hostKey: vm.hostKey,
-    });
-  }
-  await add('hosts', {
-    id: direct.name,
-    project: PROJECT,
-    address: direct.publicAddress,
-    hostKey: direct.hostKey,
-  });
+  const { proxies, hosts } = labEntities(lab, PROJECT);
+  for (const body of proxies) await add('proxies', body);
+  for (const body of hosts) await add('hosts', body);
 }, 240_000);
 
 afterAll(async () => {
