@@ -102,6 +102,12 @@ describe('each VM', () => {
     await expect(promisify(execFile)('id', ['only-on-vm1'])).rejects.toThrow();
   });
 
+  it('resolves its own name and has no resolver outside the lab, like a cloud image', async () => {
+    expect(await lab.sh('vpc1-vm2', 'getent hosts vpc1-vm2')).toMatch(/^127\.0\.1\.1\s+vpc1-vm2/);
+    expect((await lab.exec('vpc1-vm2', 'sudo true')).stderr).not.toContain('unable to resolve host');
+    expect(await lab.sh('vpc1-vm2', 'cat /etc/resolv.conf')).toBe('');
+  });
+
   it('has its own files, processes and host name', async () => {
     await lab.sh('vpc2-vm1', 'echo mine > /etc/only-here');
     expect((await lab.exec('vpc2-vm2', 'cat /etc/only-here')).exitCode).not.toBe(0);

@@ -44,6 +44,9 @@ function initScript(vm: PlannedVm, options: BootOptions): string {
   const keys = options.authorizedKeys.map((key) => shellQuote(key)).join(' ');
   return `set -eu
 export PATH=${VM_PATH}
+# Like a cloud image: the VM's own name resolves (sudo looks it up), and no resolver outside the lab.
+printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 %s\n' ${shellQuote(vm.name)} > /etc/hosts
+: > /etc/resolv.conf
 rm -f /etc/ssh/ssh_host_*
 ssh-keygen -q -t ed25519 -N '' -C ${shellQuote(`root@${vm.name}`)} -f /etc/ssh/ssh_host_ed25519_key
 printf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication yes\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/00-lab-image.conf
