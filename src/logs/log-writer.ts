@@ -19,6 +19,8 @@ export interface LogWriterOptions {
   maxBatch?: number;
   /** Queued entries above which `ready()` asks producers to wait. Default 4096. */
   highWaterMark?: number;
+  /** Queued data bytes (UTF-16 length) above which `ready()` asks producers to wait, and per Redis call. Default 1 MiB. */
+  highWaterBytes?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface LogWriterOptions {
 export function createLogWriter(logs: LogStore, jobId: string, options: LogWriterOptions = {}): LogWriter {
   const maxBatch = options.maxBatch ?? 256;
   const highWaterMark = options.highWaterMark ?? 4096;
+  const highWaterBytes = options.highWaterBytes ?? 2 ** 20;
+  let bytes = 0;
   const queue: NewLogEntry[] = [];
   let head = 0;
   let running: Promise<void> | undefined;
@@ -37,17 +41,29 @@ export function createLogWriter(logs: LogStore, jobId: string, options: LogWrite
   let waiters: (() => void)[] = [];
 
   const queued = (): number => queue.length - head;
+  const full = (): boolean => queued() >= highWaterMark || bytes >= highWaterBytes;
   const release = (): void => {
-    if (waiters.length === 0 || queued() > highWaterMark / 2) return;
+    if (waiters.length === 0 || queued() > highWaterMark / 2 || bytes > highWaterBytes / 2) return;
     const wake = waiters;
     waiters = [];
     for (const resolve of wake) resolve();
   };
   const pump = async (): Promise<void> => {
     while (queued() > 0) {
-      const batch = queue.slice(head, head + maxBatch);
-      head += batch.length;
-      if (head > 1024 && head * 2 > queue.length) {
+      let end = head;
+      let batchBytes = 0;
+      while (
+        end < queue.length &&
+        end - head < maxBatch &&
+        (end === head || batchBytes < highWaterBytes / 2)
+      ) {
+        batchBytes += queue[end]?.data.length ?? 0;
+        end += 1;
+      }
+      const batch = queue.slice(head, end);
+      head = end;
+      // Let go of stored entries at once (they may be big lines), compacting the array now and then.
+      if (head === queue.length || head > 256) {
         queue.splice(0, head);
         head = 0;
       }
@@ -56,6 +72,7 @@ export function createLogWriter(logs: LogStore, jobId: string, options: LogWrite
       } catch (error) {
         failure ??= error instanceof Error ? error : new Error('log append failed', { cause: error });
       }
+      bytes -= batchBytes;
       release();
     }
     running = undefined;
@@ -65,6 +82,7 @@ export function createLogWriter(logs: LogStore, jobId: string, options: LogWrite
   return {
     write(type, data) {
       queue.push({ type, data, time: new Date().toISOString() });
+      bytes += data.length;
       running ??= pump();
     },
     async flush() {
@@ -72,7 +90,7 @@ export function createLogWriter(logs: LogStore, jobId: string, options: LogWrite
       if (failure) throw failure;
     },
     ready() {
-      if (queued() < highWaterMark) return undefined;
+      if (!full()) return undefined;
       return new Promise((resolve) => waiters.push(resolve));
     },
   };
