@@ -4,7 +4,7 @@ import type { ApiClient } from './api-client.ts';
 import { exitCodeOf, followAndPrint } from './job-commands.ts';
 
 /**
- * Adds `rotate-key <id> [--follow]` to the `project` command: a rotate-key job (a new project key on
+ * Adds `rotate-key <id> [--follow] [--abandon]` to the `project` command: a rotate-key job (a new project key on
  * every enrolled proxy and host, the old one revoked); with --follow, its log until it ends and the
  * per-target result, exiting like `outpost job logs -f`.
  */
@@ -22,10 +22,15 @@ export function addRotateKeyCommand(
           'replace the project key on every enrolled proxy and host (the old key is revoked); safe to submit again after a failure',
         )
         .option('-f, --follow', 'show the job log until it ends, then the result per target')
-        .action(async (id: string, opts: { follow?: boolean }) => {
+        .option(
+          '--abandon',
+          'give up a rotation that failed: revoke its pending key everywhere and forget it',
+        )
+        .action(async (id: string, opts: { follow?: boolean; abandon?: boolean }) => {
           const job = await client().request<JobRecord>('POST', '/v1/jobs', {
             kind: 'rotate-key',
             project: id,
+            ...(opts.abandon ? { options: { abandon: true } } : {}),
           });
           process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
           if (!opts.follow) return;

@@ -84,6 +84,7 @@ const jobOptions = z
     retryUnreachable: z.number().int().min(0).max(10).optional(),
     retryDelaySeconds: z.number().int().min(0).max(3600).optional(),
     enrolledBy: z.enum(['script']).optional(),
+    abandon: z.boolean().optional(),
   })
   .strict();
 
@@ -131,6 +132,8 @@ export const jobInputSchema = z
     if (input.kind !== 'run-playbook' && input.playbook) {
       ctx.addIssue({ code: 'custom', path: ['playbook'], message: `not allowed for a ${input.kind} job` });
     }
+    if (input.options?.abandon !== undefined && input.kind !== 'rotate-key')
+      ctx.addIssue({ code: 'custom', path: ['options', 'abandon'], message: 'only for a rotate-key job' });
     if (input.kind === 'rotate-key') {
       if (!input.project)
         ctx.addIssue({ code: 'custom', path: ['project'], message: 'required for a rotate-key job' });

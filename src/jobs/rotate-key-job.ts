@@ -40,7 +40,8 @@ interface RotationTargets {
  *    through their proxies); 3. the old key is revoked, logging in with the next key (keys someone
  *    else added stay); 4. the next key is promoted, so inventories and the tunnel keeper use it.
  * Any failure before 4 leaves the current key working on every target (a failed revocation is rolled
- * back), and says so per target; submit the job again to retry.
+ * back), and says so per target. Retry: submit rotate-key again (the pending next key is reused).
+ * Abandon: a rotate-key job with `options.abandon: true` revokes the pending key everywhere and forgets it.
  */
 export async function rotateKeyJob(deps: JobDeps, run: JobRun): Promise<JobOutcome> {
   const login = requireLoginDeps(deps, 'rotate-key');
@@ -49,6 +50,7 @@ export async function rotateKeyJob(deps: JobDeps, run: JobRun): Promise<JobOutco
   const ids = [...targets.proxies.map((p) => p.id), ...targets.hosts.map((h) => h.id)];
   const say = (text: string): void => run.log.write('stdout', `outpost: rotate-key ${project}: ${text}`);
   const admin = await login.keys.ensureAdminKey();
+  if (run.job.options?.abandon) return abandonRotation(login, run, targets, admin);
   const { current, next } = await login.keys.beginRotation(project);
   const lines: Record<string, RotatedLine> = {};
   const mark = (id: string, line: Partial<RotatedLine>): void => {
@@ -62,7 +64,7 @@ export async function rotateKeyJob(deps: JobDeps, run: JobRun): Promise<JobOutco
       Object.values(lines).every((line) => line.currentKeyWorks)
         ? 'on every target'
         : 'where currentKeyWorks is true'
-    }. Submit rotate-key again to retry (the pending next key is reused)`,
+    }. Submit rotate-key again to retry (the pending next key is reused), or with options.abandon to give up`,
     result: lines,
     ...(outcome?.command ? { command: outcome.command } : {}),
   });
@@ -127,7 +129,8 @@ export async function rotateKeyJob(deps: JobDeps, run: JobRun): Promise<JobOutco
   }
 
   say('step 4/4: promoting the next key');
-  await login.keys.finishRotation(project);
+  const promoted = await login.keys.finishRotation(project);
+  await login.registry.setProjectKey(project, promoted);
   for (const id of ids) {
     mark(id, {
       ...revoked.result?.[id],
@@ -138,6 +141,54 @@ export async function rotateKeyJob(deps: JobDeps, run: JobRun): Promise<JobOutco
   }
   say('done: inventories and the tunnel keeper use the new key from now on');
   return { status: 'successful', result: lines, ...(revoked.command ? { command: revoked.command } : {}) };
+}
+
+/**
+ * `options.abandon`: takes the pending next key off every target (logging in with the current key,
+ * which a failed rotation left working) and forgets it. Without a pending rotation, does nothing.
+ */
+async function abandonRotation(
+  deps: LoginDeps,
+  run: JobRun,
+  targets: RotationTargets,
+  admin: string,
+): Promise<JobOutcome> {
+  const { project } = targets;
+  if (!(await deps.keys.rotationPending(project))) {
+    run.log.write('stdout', `outpost: rotate-key ${project}: no rotation pending, nothing to abandon`);
+    return { status: 'successful', result: {} };
+  }
+  const { current, next } = await deps.keys.beginRotation(project);
+  run.log.write('stdout', `outpost: rotate-key ${project}: abandoning: revoking the pending next key`);
+  const outcome = await runCloudroot(deps, run, targets, 'abandon', {
+    loginKey: await deps.keys.projectPrivateKey(project),
+    authorized: [admin, current],
+    revoked: [next],
+  });
+  const ids = [...targets.proxies.map((p) => p.id), ...targets.hosts.map((h) => h.id)];
+  const failed = failedTargets(outcome, ids);
+  const result: Record<string, RotatedLine> = {};
+  for (const id of ids) {
+    const why = failed.get(id);
+    result[id] = {
+      ...emptyLine(),
+      ...outcome.result?.[id],
+      keys: why ? 'unknown' : 'current',
+      currentKeyWorks: !why,
+      detail: why
+        ? `pending key not revoked: ${why}`
+        : 'rotation abandoned: the current key logs in, the pending key is revoked',
+    };
+  }
+  if (failed.size > 0) {
+    return {
+      status: outcome.status === 'successful' ? 'failed' : outcome.status,
+      reason: `pending key not revoked on ${[...failed.keys()].join(', ')}; it stays pending: submit the abandon again once they are reachable`,
+      result,
+    };
+  }
+  await deps.keys.abandonRotation(project);
+  return { status: 'successful', result, ...(outcome.command ? { command: outcome.command } : {}) };
 }
 
 /** The project's proxies with a pinned host key and its enrolled hosts; a job names its project only. */

@@ -39,6 +39,8 @@ export interface JobOptions {
   retryDelaySeconds?: number;
   /** probe only: the hosts were set up with the enrollment script (recorded as login way `script`). */
   enrolledBy?: 'script';
+  /** rotate-key only: abandon the pending rotation (its next key is revoked everywhere and forgotten). */
+  abandon?: boolean;
 }
 
 /** What is submitted: the kind, whom it is for, and how. */

@@ -54,6 +54,14 @@ export class Registry {
     return project;
   }
 
+  /** Records a project's new public key after the rotate-key job promoted it (enroll script and API show it). */
+  setProjectKey(id: string, projectKey: string): Promise<Project> {
+    return this.#update<Project>('project', id, (project) => ({
+      ...project,
+      publicKeys: { ...project.publicKeys, project: projectKey },
+    }));
+  }
+
   listProjects(): Promise<Project[]> {
     return this.#list<Project>('project');
   }

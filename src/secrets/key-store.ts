@@ -79,6 +79,16 @@ export class KeyStore {
     return next.publicKey;
   }
 
+  /** Forgets the pending next key of an abandoned rotation; resolves whether there was one. */
+  async abandonRotation(project: string): Promise<boolean> {
+    return (await this.#redis.del(`${this.#projectSlot(project)}:next`)) === 1;
+  }
+
+  /** Whether a rotation is pending (a next key exists). */
+  async rotationPending(project: string): Promise<boolean> {
+    return (await this.#redis.exists(`${this.#projectSlot(project)}:next`)) === 1;
+  }
+
   /** Forgets a project's keys (current and pending). */
   async deleteProjectKeys(project: string): Promise<void> {
     const slot = this.#projectSlot(project);
