@@ -16,7 +16,7 @@ import {
 } from '../integration/http/start-outpost.ts';
 import { createCloudroot } from '../integration/inventory/reach-lab.ts';
 import { descendants, serviceHandles } from '../integration/drills/service-handles.ts';
-import { httpStatusFromVm, prepareProxySshd, sshdPids } from '../integration/tunnels/prepare-tunnel-lab.ts';
+import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../integration/tunnels/prepare-tunnel-lab.ts';
 import { up, type Lab, type LabVm } from '../lab/lab.ts';
 import { freePort } from '../support/free-port.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
@@ -211,9 +211,7 @@ describe('fault drills against the lab', () => {
     };
     let failed: JobView;
     try {
-      // Sessions end with their listener: some pids may be gone by the time kill reaches them.
-      await lab.exec(proxy, `kill ${(await sshdPids(lab, proxy)).join(' ')}`);
-      expect(await sshdPids(lab, proxy)).toEqual([]);
+      await stopSshd(lab, proxy);
       failed = await finished(await submit(body));
     } finally {
       await lab.sh(proxy, '/usr/sbin/sshd');

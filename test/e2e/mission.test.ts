@@ -15,6 +15,7 @@ import {
   type Narrator,
 } from '../../scripts/mission.ts';
 import { defaultSlot } from '../lab/lab.ts';
+import { stopSshd } from '../integration/tunnels/prepare-tunnel-lab.ts';
 
 const transcript: string[] = [];
 const narrator: Narrator = {
@@ -90,7 +91,7 @@ describe('the mission', () => {
   });
 
   it('ends a host whose proxy is stopped not-reporting, with a reason naming the proxy', async () => {
-    await mission.lab.sh('vpc2-proxy', 'pkill -x sshd');
+    await stopSshd(mission.lab, mission.lab.vm('vpc2-proxy'));
     const job = await runJob({ kind: 'deploy-agent', project: PROJECT });
     expect(job.status).toBe('failed');
     const view = await hosts();

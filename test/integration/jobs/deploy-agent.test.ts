@@ -13,7 +13,7 @@ import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
 import { api, startOutpost, TEST_TOKEN, waitForStatus, type OutpostProcess } from '../http/start-outpost.ts';
 import { createCloudroot } from '../inventory/reach-lab.ts';
-import { httpStatusFromVm, prepareProxySshd, sshdPids } from '../tunnels/prepare-tunnel-lab.ts';
+import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../tunnels/prepare-tunnel-lab.ts';
 import { labEntities } from '../../support/lab-entities.ts';
 
 // One VPC (a proxy and two VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
@@ -250,8 +250,8 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
   }, 240_000);
 
   it("ends not-reporting naming the proxy when the proxy's sshd is stopped", async () => {
-    await lab.sh(proxy, `kill ${(await sshdPids(lab, proxy)).join(' ')}`);
     try {
+      await stopSshd(lab, proxy);
       const job = await deploy('deploy-agent');
       expect(job.status).toBe('failed');
       const seen = await hosts();

@@ -66,6 +66,16 @@ export async function sshdPids(lab: Lab, vm: LabVm): Promise<string[]> {
   return out.split('\n').filter((line) => /^\d+$/.test(line));
 }
 
+/**
+ * Stops every sshd of a VM, the listener and its sessions, as a crash would. Sessions end with their
+ * listener, so some may be gone before the signal reaches them: that is fine; none may be left.
+ */
+export async function stopSshd(lab: Lab, vm: LabVm): Promise<void> {
+  await lab.exec(vm, `kill ${(await sshdPids(lab, vm)).join(' ')}`);
+  const left = await sshdPids(lab, vm);
+  if (left.length > 0) throw new Error(`sshd still running in ${vm.name}: ${left.join(' ')}`);
+}
+
 /** Reads the first line a TCP service sends (an SSH banner), or throws after `timeoutMs`. */
 export function readBanner(host: string, port: number, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
