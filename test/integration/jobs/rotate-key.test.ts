@@ -230,6 +230,43 @@ describe('rotate-key: a new project key on a proxy, a VM behind it and a direct 
     expect(JSON.stringify(record.body)).toContain('rotated: the new key logs in');
   }, 200_000);
 
+  it('a failure before the promotion leaves the current key working everywhere; abandon, then retry', async () => {
+    const direct = lab.directs()[0] as LabVm;
+    const before = await keys.projectPublicKey(PROJECT);
+    // cloudroot loses its sudo on the direct VM: the play fails there.
+    await lab.sh(direct, 'mkdir -p /root/sudoers.off && mv /etc/sudoers.d/* /root/sudoers.off/');
+    const failed = await runJob({ kind: 'rotate-key', project: PROJECT });
+    expect(failed.status, JSON.stringify(failed)).toBe('failed');
+    expect(failed.reason).toContain('the current project key still logs in on every target');
+    for (const vm of lab.vms) expect(failed.result?.[vm.name]?.currentKeyWorks, vm.name).toBe(true);
+    expect(failed.result?.[direct.name]?.detail).toContain('next key not authorized');
+    expect(await keys.projectPublicKey(PROJECT)).toBe(before);
+    const pending = (await keys.beginRotation(PROJECT)).next;
+    expect(await authorizedKeys(proxy)).toContain(blob(pending));
+    for (const [alias, code] of Object.entries(
+      await loginsWith(await keys.projectPrivateKey(PROJECT), 'kept'),
+    ))
+      expect(code, `current key on ${alias}`).toBe(0);
+
+    await lab.sh(direct, 'mv /root/sudoers.off/* /etc/sudoers.d/');
+    const abandoned = await runJob({ kind: 'rotate-key', project: PROJECT, options: { abandon: true } });
+    expect(abandoned.status, JSON.stringify(abandoned)).toBe('successful');
+    for (const vm of lab.vms) {
+      const lines = await authorizedKeys(vm);
+      expect(lines, vm.name).not.toContain(blob(pending));
+      expect(lines, vm.name).toContain(blob(before));
+      expect(lines, vm.name).toContain(blob(customerKey));
+    }
+    const retried = await runJob({ kind: 'rotate-key', project: PROJECT });
+    expect(retried.status, JSON.stringify(retried)).toBe('successful');
+    const after = await keys.projectPublicKey(PROJECT);
+    expect(blob(after)).not.toBe(blob(pending));
+    for (const [alias, code] of Object.entries(
+      await loginsWith(await keys.projectPrivateKey(PROJECT), 'retried'),
+    ))
+      expect(code, `new key on ${alias}`).toBe(0);
+  }, 240_000);
+
   it('refuses a rotate-key job without a project, or with hosts', async () => {
     const missing = await api(outpost.url, 'POST', '/v1/jobs', { kind: 'rotate-key', hosts: ['direct1'] });
     expect(missing.status).toBe(400);
