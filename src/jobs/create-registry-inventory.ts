@@ -50,6 +50,11 @@ export function createRegistryInventory(deps: RegistryInventoryDeps): PrepareInv
       proxies,
       keys: { project: await deps.keys.projectPrivateKey(project), admin: await deps.keys.adminPrivateKey() },
     });
-    return { inventory: written.hostsFile, secretFiles: [written.projectKey, written.adminKey] };
+    return {
+      inventory: written.hostsFile,
+      secretFiles: [written.projectKey, written.adminKey],
+      // The control sockets' dir is outside the run dir when the run dir's path is too long for a socket.
+      ...(written.controlDir.startsWith(dir) ? {} : { scratchDirs: [written.controlDir] }),
+    };
   };
 }

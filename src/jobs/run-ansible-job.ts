@@ -29,10 +29,12 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
   const options = job.options ?? {};
   const dir = path.join(deps.runsDir, job.id);
   const secretFiles: string[] = [];
+  const scratchDirs: string[] = [];
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const prepared = await prepareInventory(deps, dir, run);
     secretFiles.push(...prepared.secretFiles);
+    scratchDirs.push(...(prepared.scratchDirs ?? []));
     const extraVarsFile = path.join(dir, 'extra-vars.json');
     await writeFile(
       extraVarsFile,
@@ -112,6 +114,7 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
     throw explainRunDirError(error, dir);
   } finally {
     await Promise.all(secretFiles.map((file) => rm(file, { force: true })));
+    await Promise.all(scratchDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }
 }
 
