@@ -49,3 +49,8 @@ export function inventoryPaths(dir: string): InventoryPaths {
     controlDir,
   };
 }
+
+/** The control-socket dir when it lies outside the inventory (a long path's fallback under /tmp): its owner removes it. */
+export function externalControlDir(paths: Pick<InventoryPaths, 'dir' | 'controlDir'>): string | undefined {
+  return paths.controlDir.startsWith(paths.dir + path.sep) ? undefined : paths.controlDir;
+}

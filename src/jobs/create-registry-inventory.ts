@@ -5,6 +5,7 @@ import type { JobRecord } from '../queue/job-record.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { KeyStore } from '../secrets/key-store.ts';
 import type { PrepareInventory } from './job-deps.ts';
+import { preparedInventory } from './prepared-inventory.ts';
 
 /** What the registry-backed inventory is built from. */
 export interface RegistryInventoryDeps {
@@ -50,11 +51,6 @@ export function createRegistryInventory(deps: RegistryInventoryDeps): PrepareInv
       proxies,
       keys: { project: await deps.keys.projectPrivateKey(project), admin: await deps.keys.adminPrivateKey() },
     });
-    return {
-      inventory: written.hostsFile,
-      secretFiles: [written.projectKey, written.adminKey],
-      // The control sockets' dir is outside the run dir when the run dir's path is too long for a socket.
-      ...(written.controlDir.startsWith(dir) ? {} : { scratchDirs: [written.controlDir] }),
-    };
+    return preparedInventory(written, [written.projectKey, written.adminKey]);
   };
 }

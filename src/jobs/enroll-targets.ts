@@ -13,6 +13,7 @@ import { pinRecordedKeys } from './pin-recorded-keys.ts';
 import type { LoginTargets } from './resolve-login-targets.ts';
 import { runSsh } from './run-ssh.ts';
 import { runTargetedPlaybook } from './run-targeted-playbook.ts';
+import { preparedInventory } from './prepared-inventory.ts';
 
 /** How the credentials given once log in: a password, or a private key (its password, if any, is sudo's). */
 export type EnrollWay = 'password' | 'key';
@@ -120,7 +121,7 @@ export async function enrollTargets(
         secretVars.ansible_ssh_private_key_file = keyFile;
       }
       await checkProxiesLogIn(written.sshConfig, [...jumpProxies], proxies, run.signal);
-      return { inventory: written.hostsFile, secretFiles };
+      return preparedInventory(written, secretFiles);
     },
   });
   for (const field of Object.keys(secretVars)) delete secretVars[field];

@@ -11,8 +11,8 @@ export interface PreparedInventory {
   inventory: string;
   /** Files holding secrets (private keys): removed when the run ends. */
   secretFiles: string[];
-  /** Directories outside the run dir (ssh control sockets on a short path): removed when the run ends. */
-  scratchDirs?: string[];
+  /** ssh control-socket dirs outside the run dir (a short path for long run dirs): masters stopped, dirs removed when the run ends. */
+  controlDirs?: string[];
 }
 
 /** Writes the inventory of `job` (its hosts, their proxies, keys 0600) into `dir`. */

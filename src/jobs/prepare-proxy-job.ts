@@ -12,6 +12,8 @@ import { pinRecordedKeys } from './pin-recorded-keys.ts';
 import { resolveLoginTargets } from './resolve-login-targets.ts';
 import { runTargetedPlaybook } from './run-targeted-playbook.ts';
 import { selfTestProxy, type ProxySelfTest } from './self-test-proxy.ts';
+import { preparedInventory } from './prepared-inventory.ts';
+import { releaseControlDir } from '../inventory/release-control-dir.ts';
 
 /** One proxy's line of a prepare-proxy job's result. */
 export type PreparedProxyLine = HostSummary & {
@@ -69,7 +71,7 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
               // A proxy set up by the enrollment script is met here for the first time.
               hostKeyPolicy: 'accept-new',
             });
-            return { inventory: written.hostsFile, secretFiles: [written.projectKey] };
+            return preparedInventory(written, [written.projectKey]);
           },
         });
   if (written) {
@@ -105,6 +107,7 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
         });
       } finally {
         await stopControlMasters(check.sshConfig, [proxy.id]);
+        await releaseControlDir(check);
         await rm(check.keysDir, { recursive: true, force: true });
       }
       run.log.write(

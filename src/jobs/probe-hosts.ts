@@ -11,6 +11,7 @@ import type { LoginDeps } from './login-deps.ts';
 import { pinRecordedKeys } from './pin-recorded-keys.ts';
 import { runTargetedPlaybook } from './run-targeted-playbook.ts';
 import { tryReachWays, WAYS } from './try-reach-ways.ts';
+import { preparedInventory } from './prepared-inventory.ts';
 
 /** One host's line of a probe's job result: the play's counts plus what the probe found. */
 export type ProbedHost = HostSummary & { probe: HostProbe; facts?: Host['facts']; login: HostLogin };
@@ -89,7 +90,7 @@ export async function probeHosts(
             keys: { project: projectKey },
             forwards,
           });
-          return { inventory: written.hostsFile, secretFiles: [written.projectKey] };
+          return preparedInventory(written, [written.projectKey]);
         },
       });
     }

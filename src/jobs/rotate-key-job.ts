@@ -14,6 +14,8 @@ import { requireLoginDeps, type LoginDeps } from './login-deps.ts';
 import { mapLimit } from './map-limit.ts';
 import { runSsh } from './run-ssh.ts';
 import { runTargetedPlaybook } from './run-targeted-playbook.ts';
+import { preparedInventory } from './prepared-inventory.ts';
+import { releaseControlDir } from '../inventory/release-control-dir.ts';
 
 /** One target's line of a rotate-key job's result. */
 export type RotatedLine = HostSummary & {
@@ -241,7 +243,7 @@ async function runCloudroot(
           keys: { project: keys.loginKey },
         });
         written = inventory;
-        return { inventory: inventory.hostsFile, secretFiles: [inventory.projectKey] };
+        return preparedInventory(inventory, [inventory.projectKey]);
       },
     });
   } finally {
@@ -289,6 +291,7 @@ async function checkLogins(
       targets.allProxies.map((p) => p.id),
     );
     await rm(written.keysDir, { recursive: true, force: true });
+    await releaseControlDir(written);
   }
   return refused;
 }

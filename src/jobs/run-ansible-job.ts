@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildCommand } from '../ansible/build-command.ts';
+import { releaseControlSockets } from '../inventory/release-control-dir.ts';
 import type { RunResult } from '../ansible/run-playbook.ts';
 import type { HostSummary } from '../ansible/summarize-run.ts';
 import { ValidationError } from '../errors.ts';
@@ -29,12 +30,12 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
   const options = job.options ?? {};
   const dir = path.join(deps.runsDir, job.id);
   const secretFiles: string[] = [];
-  const scratchDirs: string[] = [];
+  const controlDirs: string[] = [];
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const prepared = await prepareInventory(deps, dir, run);
     secretFiles.push(...prepared.secretFiles);
-    scratchDirs.push(...(prepared.scratchDirs ?? []));
+    controlDirs.push(...(prepared.controlDirs ?? []));
     const extraVarsFile = path.join(dir, 'extra-vars.json');
     await writeFile(
       extraVarsFile,
@@ -114,7 +115,7 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
     throw explainRunDirError(error, dir);
   } finally {
     await Promise.all(secretFiles.map((file) => rm(file, { force: true })));
-    await Promise.all(scratchDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all(controlDirs.map((dir) => releaseControlSockets(dir)));
   }
 }
 

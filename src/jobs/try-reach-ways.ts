@@ -12,6 +12,7 @@ import type { TunnelKeeper } from '../tunnels/index.ts';
 import { classifySshFailure, oneLine } from './classify-ssh-failure.ts';
 import { mapLimit } from './map-limit.ts';
 import { runSsh } from './run-ssh.ts';
+import { releaseControlDir } from '../inventory/release-control-dir.ts';
 
 /** The ways a probe tries, in order of preference: the first that works becomes the host's reach. */
 export const WAYS: readonly Reach[] = ['direct', 'jump', 'forward'];
@@ -127,6 +128,7 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
               input.proxies.map((p) => p.id),
             );
           await rm(written.keysDir, { recursive: true, force: true });
+          await releaseControlDir(written);
         }
         perWay.push({ way, keys: await readKnownHosts(written.knownHosts), ok });
       }),

@@ -7,6 +7,7 @@ import { classifySshFailure } from './classify-ssh-failure.ts';
 import type { JobRun } from './job-run.ts';
 import type { LoginDeps } from './login-deps.ts';
 import { runSsh } from './run-ssh.ts';
+import { releaseControlDir } from '../inventory/release-control-dir.ts';
 
 /** Whether cloudroot logs in to a proxy with the project key and sudo needs no password. */
 export interface ProxyLoginCheck {
@@ -59,6 +60,7 @@ export async function verifyProxyLogins(
       fresh.map((proxy) => proxy.id),
     );
     await rm(written.keysDir, { recursive: true, force: true });
+    await releaseControlDir(written);
   }
   return checks;
 }
