@@ -12,6 +12,7 @@ import { buildTelegrafDeb } from '../../test/support/telegraf-deb.ts';
 import { nowMs } from './stats.ts';
 import { ROOT } from './report.ts';
 import { labEntities } from '../../test/support/lab-entities.ts';
+import { createCloudroot } from '../../test/integration/inventory/reach-lab.ts';
 
 /** The master key the bench services run with (OUTPOST_MASTER_KEY in outpost-service.ts). */
 export const BENCH_MASTER_KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
@@ -64,20 +65,8 @@ export async function setupFleet(options: {
     const proxy = lab.proxies()[0] as LabVm;
     const targets = lab.targets();
     // cloudroot as enrollment leaves it: key-only login with both keys, passwordless sudo.
-    const lines = [project.publicKeys.admin, project.publicKeys.project].map((key) => `'${key}'`).join(' ');
-    await eachLimited([proxy, ...targets], 8, async (vm) => {
-      await lab.sh(
-        vm,
-        [
-          'id cloudroot >/dev/null 2>&1 || useradd -m -s /bin/sh cloudroot',
-          "usermod -p '*' cloudroot",
-          'install -d -m 700 -o cloudroot -g cloudroot /home/cloudroot/.ssh',
-          `printf '%s\\n' ${lines} > /home/cloudroot/.ssh/authorized_keys`,
-          'chown cloudroot:cloudroot /home/cloudroot/.ssh/authorized_keys && chmod 600 /home/cloudroot/.ssh/authorized_keys',
-          "echo 'cloudroot ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/cloudroot && chmod 440 /etc/sudoers.d/cloudroot",
-        ].join(' && '),
-      );
-    });
+    const publicKeys = [project.publicKeys.admin, project.publicKeys.project];
+    await eachLimited([proxy, ...targets], 8, (vm) => createCloudroot(lab, vm, publicKeys));
     const entities = labEntities(lab, PROJECT);
     for (const body of entities.proxies) await registry.createProxy(body);
     for (const body of entities.hosts) await registry.createHost(body);

@@ -5,9 +5,16 @@ export type EntityBody = Record<string, unknown> & { id: string };
 
 /**
  * The registry entries of a lab for `project`: each VPC's proxy with its network, VPC VMs matched to it
- * by network, direct VMs by their public address; every host key pinned, as enrollment would leave it.
+ * by network, direct VMs by their public address; every host key pinned, as enrollment would leave it,
+ * unless `pinHostKeys` is false (first contact then records them).
  */
-export function labEntities(lab: Lab, project: string): { proxies: EntityBody[]; hosts: EntityBody[] } {
+export function labEntities(
+  lab: Lab,
+  project: string,
+  options: { pinHostKeys?: boolean } = {},
+): { proxies: EntityBody[]; hosts: EntityBody[] } {
+  const pin = options.pinHostKeys ?? true;
+  const key = (hostKey: string) => (pin ? { hostKey } : {});
   return {
     proxies: lab.proxies().map((vm) => ({
       id: vm.name,
@@ -15,7 +22,7 @@ export function labEntities(lab: Lab, project: string): { proxies: EntityBody[];
       publicAddress: vm.publicAddress,
       vpcAddress: vm.vpcAddress,
       networks: [vm.vpcCidr],
-      hostKey: vm.hostKey,
+      ...key(vm.hostKey),
     })),
     hosts: [
       ...lab.targets().map((vm) => ({
@@ -23,11 +30,9 @@ export function labEntities(lab: Lab, project: string): { proxies: EntityBody[];
         project,
         address: vm.vpcAddress,
         network: vm.vpcCidr,
-        hostKey: vm.hostKey,
+        ...key(vm.hostKey),
       })),
-      ...lab
-        .directs()
-        .map((vm) => ({ id: vm.name, project, address: vm.publicAddress, hostKey: vm.hostKey })),
+      ...lab.directs().map((vm) => ({ id: vm.name, project, address: vm.publicAddress, ...key(vm.hostKey) })),
     ],
   };
 }

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import ssh2 from 'ssh2';
 import type { Lab, LabVm } from '../../lab/lab.ts';
 import type { Registry } from '../../../src/registry/registry.ts';
+import { labEntities } from '../../support/lab-entities.ts';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -27,21 +28,10 @@ export async function createCloudroot(lab: Lab, vm: LabVm, publicKeys: string[])
 
 /** Registers the lab's proxies (one per VPC) and VMs (targets by VPC network, directs by public address). */
 export async function registerLab(registry: Registry, lab: Lab, project: string): Promise<void> {
-  for (const vm of lab.proxies()) {
-    await registry.createProxy({
-      id: vm.name,
-      project,
-      publicAddress: vm.publicAddress,
-      vpcAddress: vm.vpcAddress,
-      networks: [vm.vpcCidr],
-    });
-  }
-  for (const vm of lab.targets()) {
-    await registry.createHost({ id: vm.name, project, address: vm.vpcAddress, network: vm.vpcCidr });
-  }
-  for (const vm of lab.directs()) {
-    await registry.createHost({ id: vm.name, project, address: vm.publicAddress });
-  }
+  // No host key pinned: these tests record them at first contact.
+  const { proxies, hosts } = labEntities(lab, project, { pinHostKeys: false });
+  for (const body of proxies) await registry.createProxy(body);
+  for (const body of hosts) await registry.createHost(body);
 }
 
 /** Per host of a PLAY RECAP: its counters. */
