@@ -48,6 +48,49 @@ interface RotationTargets {
 export async function rotateKeyJob(deps: JobDeps, run: JobRun): Promise<JobOutcome> {
   const login = requireLoginDeps(deps, 'rotate-key');
   const targets = await resolveRotationTargets(login, run);
+  return withRotationLock(login, run, targets.project, () => rotate(login, run, targets));
+}
+
+/** How long a rotation lease lasts without renewal: a worker killed mid-rotation blocks the next one this long. */
+const ROTATION_LOCK_MS = 60_000;
+
+/**
+ * Runs `body` holding the project's rotation lease (renewed every ttl/3): two rotations of one project
+ * at once would authorize, revoke and promote each other's keys. A job that finds the lease taken fails
+ * at once, naming the job that holds it.
+ */
+async function withRotationLock(
+  deps: LoginDeps,
+  run: JobRun,
+  project: string,
+  body: () => Promise<JobOutcome>,
+): Promise<JobOutcome> {
+  const owner = run.job.id;
+  const lock = await deps.keys.lockRotation(project, owner, ROTATION_LOCK_MS);
+  if (!lock.locked) {
+    return {
+      status: 'failed',
+      reason: `project ${quote(project)} is being rotated by job ${quote(lock.holder)}; nothing was changed: submit rotate-key again when it has ended`,
+      result: {},
+    };
+  }
+  const renew = setInterval(() => {
+    deps.keys.renewRotationLock(project, owner, ROTATION_LOCK_MS).then(
+      (held) => {
+        if (!held) run.log.write('stdout', `outpost: rotate-key ${project}: the rotation lease was lost`);
+      },
+      () => undefined, // Redis unreachable: the next tick tries again; the lease outlives two misses.
+    );
+  }, ROTATION_LOCK_MS / 3);
+  try {
+    return await body();
+  } finally {
+    clearInterval(renew);
+    await deps.keys.unlockRotation(project, owner).catch(() => undefined);
+  }
+}
+
+async function rotate(login: LoginDeps, run: JobRun, targets: RotationTargets): Promise<JobOutcome> {
   const { project } = targets;
   const ids = [...targets.proxies.map((p) => p.id), ...targets.hosts.map((h) => h.id)];
   const say = (text: string): void => run.log.write('stdout', `outpost: rotate-key ${project}: ${text}`);

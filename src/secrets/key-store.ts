@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { NotFoundError, ValidationError, quote } from '../errors.ts';
 import { isName } from '../domain/name.ts';
+import { acquireLease, releaseLease, renewLease } from '../lease.ts';
 import { generateKeypair } from './generate-keypair.ts';
 import { seal, unseal } from './seal.ts';
 
@@ -89,10 +90,38 @@ export class KeyStore {
     return (await this.#redis.exists(`${this.#projectSlot(project)}:next`)) === 1;
   }
 
+  /**
+   * Takes the project's rotation lease for `owner` (a job id) for `ttlMs`: one rotation per project at
+   * a time, on any node. Resolves the holder's id when another owner has it.
+   */
+  async lockRotation(
+    project: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<{ locked: true } | { locked: false; holder: string }> {
+    const key = this.#rotationLockKey(project);
+    if (await acquireLease(this.#redis, key, owner, ttlMs)) return { locked: true };
+    return { locked: false, holder: (await this.#redis.get(key)) ?? 'a job that just ended' };
+  }
+
+  /** Extends the rotation lease while `owner` holds it; false when it was lost. */
+  renewRotationLock(project: string, owner: string, ttlMs: number): Promise<boolean> {
+    return renewLease(this.#redis, this.#rotationLockKey(project), owner, ttlMs);
+  }
+
+  /** Drops the rotation lease when `owner` holds it. */
+  async unlockRotation(project: string, owner: string): Promise<void> {
+    await releaseLease(this.#redis, this.#rotationLockKey(project), owner);
+  }
+
   /** Forgets a project's keys (current and pending). */
   async deleteProjectKeys(project: string): Promise<void> {
     const slot = this.#projectSlot(project);
     await this.#redis.del(slot, `${slot}:next`);
+  }
+
+  #rotationLockKey(project: string): string {
+    return `${this.#projectSlot(project)}:rotating`;
   }
 
   #adminSlot(): string {

@@ -5,7 +5,8 @@ import { localForwardId, remoteForwardId } from './forward-id.ts';
 import type { PublishedTunnelStatus } from './read-tunnel-status.ts';
 import { HostKeyMismatchError } from './tunnel-errors.ts';
 import { TunnelKeeper, type TunnelKeeperOptions } from './tunnel-keeper.ts';
-import { acquireLease, releaseLease, renewLease, tunnelKeys } from './tunnel-lease.ts';
+import { acquireLease, releaseLease, renewLease } from '../lease.ts';
+import { tunnelKeys } from './tunnel-lease.ts';
 import {
   silentLogger,
   type LocalForwardSpec,

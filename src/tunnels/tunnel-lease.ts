@@ -1,42 +1,11 @@
-import type { Redis } from 'ioredis';
-
-// Compare-and-set: only the owner may extend or drop its lease.
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-
 /** Redis key names of the tunnel keeper, under the service's key prefix (e.g. `outpost:`). */
 export function tunnelKeys(prefix: string) {
   return {
-    /** Lease of one proxy's tunnels; value = holding node id. */
+    /** Lease of one proxy's tunnels (see src/lease.ts); value = holding node id. */
     lease: (proxyId: string) => `${prefix}tunnels:lease:${proxyId}`,
     /** Last published status of one proxy's tunnels (JSON), written by its holder. */
     status: (proxyId: string) => `${prefix}tunnels:status:${proxyId}`,
     /** Heartbeat of one tunnel node. */
     node: (nodeId: string) => `${prefix}tunnels:node:${nodeId}`,
   };
-}
-
-/**
- * Takes the lease when nobody holds it (`SET NX PX`) or extends it when `owner` already does.
- * @returns true when `owner` holds the lease for the next `ttlMs`.
- */
-export async function acquireLease(
-  redis: Redis,
-  key: string,
-  owner: string,
-  ttlMs: number,
-): Promise<boolean> {
-  const set = await redis.set(key, owner, 'PX', ttlMs, 'NX');
-  if (set === 'OK') return true;
-  return renewLease(redis, key, owner, ttlMs);
-}
-
-/** Extends the lease only while `owner` holds it. @returns false when it is lost (expired or taken). */
-export async function renewLease(redis: Redis, key: string, owner: string, ttlMs: number): Promise<boolean> {
-  return (await redis.eval(RENEW, 1, key, owner, String(ttlMs))) === 1;
-}
-
-/** Drops the lease only when `owner` holds it, so another node can take over at once. */
-export async function releaseLease(redis: Redis, key: string, owner: string): Promise<boolean> {
-  return (await redis.eval(RELEASE, 1, key, owner)) === 1;
 }

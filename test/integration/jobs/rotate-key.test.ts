@@ -267,6 +267,37 @@ describe('rotate-key: a new project key on a proxy, a VM behind it and a direct 
       expect(code, `new key on ${alias}`).toBe(0);
   }, 240_000);
 
+  it('runs one rotation of a project at a time: of two submitted together, one rotates, the other names it', async () => {
+    const before = await keys.projectPublicKey(PROJECT);
+    const ids = await Promise.all(
+      [1, 2].map(async () => {
+        const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', {
+          kind: 'rotate-key',
+          project: PROJECT,
+        });
+        expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+        return submitted.body.id;
+      }),
+    );
+    const jobs = (await Promise.all(
+      ids.map((id) =>
+        waitForStatus(outpost.url, id, ['successful', 'failed', 'timeout', 'canceled'], 150_000),
+      ),
+    )) as unknown as JobView[];
+    const rotated = jobs.find((job) => job.status === 'successful');
+    const refused = jobs.find((job) => job.status === 'failed');
+    expect(rotated, JSON.stringify(jobs)).toBeDefined();
+    expect(refused, JSON.stringify(jobs)).toBeDefined();
+    expect(refused?.reason).toContain(`is being rotated by job "${rotated?.id ?? ''}"`);
+    expect(blob(await keys.projectPublicKey(PROJECT))).not.toBe(blob(before));
+    for (const [alias, code] of Object.entries(
+      await loginsWith(await keys.projectPrivateKey(PROJECT), 'once'),
+    ))
+      expect(code, `new key on ${alias}`).toBe(0);
+    // The lease went with the job: the next rotation runs.
+    expect((await runJob({ kind: 'rotate-key', project: PROJECT })).status).toBe('successful');
+  }, 240_000);
+
   it('refuses a rotate-key job without a project, or with hosts', async () => {
     const missing = await api(outpost.url, 'POST', '/v1/jobs', { kind: 'rotate-key', hosts: ['direct1'] });
     expect(missing.status).toBe(400);

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLease, releaseLease, renewLease, tunnelKeys } from '../../../src/tunnels/tunnel-lease.ts';
+import { acquireLease, releaseLease, renewLease } from '../../../src/lease.ts';
+import { tunnelKeys } from '../../../src/tunnels/tunnel-lease.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 
 let server: TestRedis;
