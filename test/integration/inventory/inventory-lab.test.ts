@@ -11,6 +11,8 @@ import { HostKeyChangedError } from '../../../src/domain/host-key-changed-error.
 import { captureHostKey } from '../../../src/inventory/capture-host-key.ts';
 import { captureHostKeyThroughProxy } from '../../../src/inventory/capture-host-key-through-proxy.ts';
 import { explainSshFailure } from '../../../src/inventory/explain-ssh-failure.ts';
+import { inventoryPaths } from '../../../src/inventory/inventory-paths.ts';
+import { releaseControlDir } from '../../../src/inventory/release-control-dir.ts';
 import { stopControlMasters } from '../../../src/inventory/stop-control-masters.ts';
 import { writeInventory, type WrittenInventory } from '../../../src/inventory/write-inventory.ts';
 import { Registry } from '../../../src/registry/registry.ts';
@@ -55,6 +57,9 @@ describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direc
 
   afterAll(async () => {
     await killProcessesMentioning(tmp);
+    // These inventories' paths are too long for sockets: their control dirs are under /tmp, outside tmp.
+    for (const dir of ['inventories', 'root/inventories'])
+      await releaseControlDir(inventoryPaths(path.join(tmp, dir, PROJECT)));
     await lab?.down();
     redis?.disconnect();
     await server?.stop();
