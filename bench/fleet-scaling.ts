@@ -63,6 +63,7 @@ const runs: {
   seconds: number;
   exitCode: number;
   failedHosts: string[];
+  failures: string[];
 }[] = [];
 
 async function runWay(way: Way, size: number, round: number): Promise<PlainRun & { failedHosts: string[] }> {
@@ -107,10 +108,12 @@ try {
           seconds: run.seconds,
           exitCode: run.exitCode,
           failedHosts: run.failedHosts,
+          failures: run.failures,
         });
         console.log(
           `  ${size} VMs ${way}: ${round(run.seconds)} s, exit ${run.exitCode}${run.failedHosts.length ? `, failed/unreachable: ${run.failedHosts.join(' ')}` : ''}`,
         );
+        for (const line of run.failures) console.log(`    ${line}`);
       }
     }
   }

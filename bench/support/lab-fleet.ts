@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { stopControlMasters } from '../../src/inventory/stop-control-masters.ts';
+import { writeInventory } from '../../src/inventory/write-inventory.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { writeProjectInventory } from '../../src/registry/write-project-inventory.ts';
 import { KeyStore } from '../../src/secrets/key-store.ts';
@@ -48,6 +49,33 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   );
 }
 
+/**
+ * Runs playbooks/prepare-proxy.yml on the proxy, as Outpost's prepare-proxy job does before any deploy:
+ * roles/ssh_proxy_node raises sshd's MaxStartups to 100:30:200, without which sshd drops connections once
+ * more than 10 are unauthenticated (20 hosts jumping at once on 2 loaded cores).
+ */
+async function prepareProxy(dir: string, registry: Registry, keys: KeyStore, proxy: LabVm): Promise<void> {
+  const written = await writeInventory({
+    dir: path.join(dir, 'inv-proxy'),
+    project: PROJECT,
+    hosts: [],
+    proxies: await registry.listProxies({ project: PROJECT }),
+    keys: { project: await keys.projectPrivateKey(PROJECT) },
+  });
+  try {
+    const run = await runPlain(
+      written.hostsFile,
+      path.join(ROOT, 'playbooks/prepare-proxy.yml'),
+      await writeVars(dir, 'prepare-proxy-vars', {}),
+      path.join(dir, 'cp-prepare-proxy'),
+    );
+    if (run.exitCode !== 0) throw new Error(`prepare-proxy.yml on ${proxy.name} failed:\n${run.tail}`);
+  } finally {
+    await stopControlMasters(written.sshConfig, [proxy.name]).catch(() => undefined);
+    await rm(written.dir, { recursive: true, force: true });
+  }
+}
+
 /** Brings the lab up and registers it; `redisUrl` is the Redis the bench's `outpost serve` uses. */
 export async function setupFleet(options: {
   slot: number;
@@ -70,6 +98,7 @@ export async function setupFleet(options: {
     const entities = labEntities(lab, PROJECT);
     for (const body of entities.proxies) await registry.createProxy(body);
     for (const body of entities.hosts) await registry.createHost(body);
+    await prepareProxy(dir, registry, keys, proxy);
     const debDir = path.join(dir, 'debs');
     await buildTelegrafDeb({ outDir: debDir });
     console.log(
@@ -121,6 +150,8 @@ export interface PlainRun {
   exitCode: number;
   recap: string;
   tail: string;
+  /** The `fatal:` / `failed:` lines of the run (host, task result), each cut at 400 characters. */
+  failures: string[];
 }
 
 /** Runs plain `ansible-playbook` from the repository root (its ansible.cfg), timed, control sockets in `controlDir`. */
@@ -157,6 +188,10 @@ export async function runPlain(
     exitCode: result.exitCode ?? -1,
     recap: all.slice(all.lastIndexOf('PLAY RECAP')).trim(),
     tail: all.slice(-3000),
+    failures: all
+      .split('\n')
+      .filter((line) => /^(fatal|failed): \[/.test(line))
+      .map((line) => line.slice(0, 400)),
   };
 }
 
