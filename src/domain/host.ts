@@ -71,7 +71,12 @@ export interface Host {
   hostKey?: string;
   login: HostLogin;
   agent: HostAgent;
-  facts?: { os?: string; arch?: string; python?: string };
+  /**
+   * What the last probe found. `interpreter` (the Python that ran its modules) becomes the host's
+   * ansible_python_interpreter in generated inventories: no interpreter discovery round trip per run,
+   * and no silent fallback to /usr/bin/python when discovery's connection fails.
+   */
+  facts?: { os?: string; arch?: string; python?: string; interpreter?: string };
   probe?: HostProbe;
 }
 
@@ -85,6 +90,11 @@ const networkSchema = z
   );
 const timeSchema = z.iso.datetime();
 const factSchema = z.string().regex(/^[A-Za-z0-9 ._+()/-]{1,100}$/, 'expected up to 100 plain characters');
+/** An interpreter path reaches a remote shell command line: absolute, no spaces or shell characters. */
+export const INTERPRETER_PATH = /^\/[A-Za-z0-9._+/-]{1,200}$/;
+const interpreterSchema = z
+  .string()
+  .regex(INTERPRETER_PATH, 'expected an absolute path of A-Z a-z 0-9 . _ + / -');
 // Free text shown to people (ssh's words): one line, printable, bounded.
 const detailSchema = z
   .string()
@@ -145,7 +155,12 @@ export const hostPatchSchema = z.strictObject({
     })
     .optional(),
   facts: z
-    .strictObject({ os: factSchema.optional(), arch: factSchema.optional(), python: factSchema.optional() })
+    .strictObject({
+      os: factSchema.optional(),
+      arch: factSchema.optional(),
+      python: factSchema.optional(),
+      interpreter: interpreterSchema.optional(),
+    })
     .optional(),
   probe: hostProbeSchema.nullable().optional(),
 });

@@ -53,6 +53,7 @@ export function buildInventoryModel(input: {
       Object.assign(vars, { ansible_host: forward.host, ansible_port: forward.port });
       vars.ansible_ssh_common_args = `${common} -o HostKeyAlias=${hostAlias(host.id)}`;
     }
+    if (host.facts?.interpreter) vars.ansible_python_interpreter = host.facts.interpreter;
     if (host.network) vars.outpost_network = host.network;
     if (proxy) Object.assign(vars, { outpost_proxy: proxy.id, outpost_proxy_vpc_address: proxy.vpcAddress });
     hostvars[host.id] = vars;

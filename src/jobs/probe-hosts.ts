@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostSummary } from '../ansible/summarize-run.ts';
-import type { Host, HostLogin, HostProbe, Reach } from '../domain/host.ts';
+import { INTERPRETER_PATH, type Host, type HostLogin, type HostProbe, type Reach } from '../domain/host.ts';
 import { AppError } from '../errors.ts';
 import type { LocalForward } from '../inventory/resolve-routes.ts';
 import { writeInventory } from '../inventory/write-inventory.ts';
@@ -80,7 +80,8 @@ export async function probeHosts(
       play = await runTargetedPlaybook(deps, run, {
         playbook: 'probe.yml',
         targets: reachable.map((host) => host.id),
-        extraVars: { outpost_facts_dir: factsDir },
+        // Discovery always: the probe is what records the interpreter later runs are pinned to.
+        extraVars: { outpost_facts_dir: factsDir, ansible_python_interpreter: 'auto_silent' },
         prepareInventory: async (runDir) => {
           const written = await writeInventory({
             dir: runDir,
@@ -194,6 +195,8 @@ async function readFacts(dir: string, host: string): Promise<Host['facts'] | und
       const value = raw[name];
       if (typeof value === 'string' && /^[A-Za-z0-9 ._+()/-]{1,100}$/.test(value)) facts[name] = value;
     }
+    if (typeof raw.interpreter === 'string' && INTERPRETER_PATH.test(raw.interpreter))
+      facts.interpreter = raw.interpreter;
     return Object.keys(facts).length > 0 ? facts : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.ts';
-import { hostInputSchema } from '../../../src/domain/host.ts';
+import { hostInputSchema, hostPatchSchema } from '../../../src/domain/host.ts';
 import { parseInput } from '../../../src/domain/parse-input.ts';
 import { proxyInputSchema } from '../../../src/domain/proxy.ts';
 import { decidePin } from '../../../src/domain/decide-pin.ts';
@@ -41,6 +41,15 @@ describe('host and proxy input', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(shown);
   });
+
+  it.each(['/usr/bin/python3; touch /tmp/x', 'python3', '/usr/bin/python 3', '/usr/bin/$(id)'])(
+    'refuses a recorded interpreter %j that is not a plain absolute path',
+    (interpreter) => {
+      const error = refusal(() => parseInput(hostPatchSchema, { facts: { interpreter } }));
+      expect(error.field).toBe('facts.interpreter');
+      expect(error.message).toContain(JSON.stringify(interpreter));
+    },
+  );
 
   it('refuses unknown fields by name', () => {
     expect(refusal(() => parseInput(hostInputSchema, { ...host, sudo: true })).field).toBe('sudo');

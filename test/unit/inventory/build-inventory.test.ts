@@ -49,6 +49,22 @@ describe('inventory builders', () => {
     });
   });
 
+  it('gives a host the Python its last probe found, and leaves discovery to Ansible for the others', () => {
+    const probed = host('db', '203.0.113.21', { facts: { interpreter: '/usr/libexec/platform-python' } });
+    const { routes, proxies: checked } = resolveRoutes({
+      project: 'acme',
+      hosts: [...hosts, probed],
+      proxies,
+    });
+    const model = buildInventoryModel({ project: 'acme', routes, proxies: checked, paths });
+    expect(model.hostvars.db?.ansible_python_interpreter).toBe('/usr/libexec/platform-python');
+    expect(model.hostvars.web).not.toHaveProperty('ansible_python_interpreter');
+    const dumped = yaml.load(buildHostsYaml(model, 'header')) as {
+      all: { hosts: Record<string, Record<string, unknown>> };
+    };
+    expect(dumped.all.hosts.db?.ansible_python_interpreter).toBe('/usr/libexec/platform-python');
+  });
+
   it('points a forward host at the local forward, pinned by alias', () => {
     const { model } = build(new Map([['vm2', { host: '127.0.0.1', port: 41022 }]]));
     expect(model.hostvars.vm2).toMatchObject({
