@@ -70,7 +70,7 @@ async function withRotationLock(
   if (!lock.locked) {
     return {
       status: 'failed',
-      reason: `project ${quote(project)} is being rotated by job ${quote(lock.holder)}; nothing was changed: submit rotate-key again when it has ended`,
+      reason: `project ${quote(project)} is being rotated by job ${quote(lock.holder)}; nothing was changed: submit rotate-key again when that job has ended (the rotation of a worker that died holds the project for up to ${ROTATION_LOCK_MS / 1000} s)`,
       result: {},
     };
   }
