@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FINAL_STATUSES } from '../../src/queue/job-record.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { ROOT } from './report.ts';
 
@@ -143,7 +144,7 @@ export async function waitForEnd(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await api(base, 'GET', `/v1/jobs/${jobId}`);
-    if (['successful', 'failed', 'timeout', 'canceled'].includes(String(body.status))) return body;
+    if ((FINAL_STATUSES as readonly string[]).includes(String(body.status))) return body;
     if (Date.now() > deadline)
       throw new Error(`job ${jobId} still ${String(body.status)} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -11,7 +11,7 @@ import {
   api,
   processesMentioning,
   startOutpost,
-  waitForStatus,
+  waitForEnd,
   type OutpostProcess,
 } from '../integration/http/start-outpost.ts';
 import { createCloudroot } from '../integration/inventory/reach-lab.ts';
@@ -29,7 +29,6 @@ const run = promisify(execFile);
 const slot = Number(process.env.OUTPOST_LAB_SLOT ?? 0);
 const PROJECT = 'drills';
 const UPLINK_PORT = 18086;
-const FINAL = ['successful', 'failed', 'timeout', 'canceled'];
 
 let lab: Lab;
 let redis: TestRedis;
@@ -135,7 +134,7 @@ async function submit(body: Record<string, unknown>): Promise<string> {
 }
 
 async function finished(id: string): Promise<JobView> {
-  return (await waitForStatus(outpost.url, id, FINAL, 240_000)) as unknown as JobView;
+  return (await waitForEnd(outpost.url, id, 240_000)) as unknown as JobView;
 }
 
 async function hosts(): Promise<Map<string, HostView>> {

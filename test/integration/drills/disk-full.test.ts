@@ -10,6 +10,7 @@ import {
   processesMentioning,
   readSse,
   startOutpost,
+  waitForEnd,
   waitForStatus,
   type OutpostProcess,
 } from '../http/start-outpost.ts';
@@ -66,7 +67,7 @@ describe('drill: the run directory disk is full', () => {
 
     await fillDisk();
     const id = await submit();
-    const job = await waitForStatus(outpost.url, id, ['successful', 'failed', 'timeout', 'canceled']);
+    const job = await waitForEnd(outpost.url, id);
     expect(job.status).toBe('failed');
     expect(String(job.reason)).toContain('no space left on device');
     expect(String(job.reason)).toContain(path.join(runsDir, id));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import corpus from '../../fixtures/hostile-requests.json' with { type: 'json' };
 import type { HostileCase } from '../../fixtures/hostile-requests.generate.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
-import { api, startOutpost, TEST_TOKEN, waitForStatus, type OutpostProcess } from '../http/start-outpost.ts';
+import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
 
 const cases = corpus as HostileCase[];
 // Every shell, ssh-option, Jinja or YAML-tag payload of the corpus would create this file if it ran.
@@ -123,7 +123,7 @@ describe('a corpus of hostile and malformed requests', () => {
     expect(health.status).toBe(200);
     // Anything that was accepted gets the chance to run before the canary is checked.
     for (const job of accepted.filter((a) => typeof a.id === 'string' && a.id.startsWith('job-')))
-      await waitForStatus(outpost.url, String(job.id), ['successful', 'failed', 'timeout', 'canceled']);
+      await waitForEnd(outpost.url, String(job.id));
     expect(findings, findings.join('\n')).toEqual([]);
     expect(existsSync(canary), `the canary ${canary} was written: a command ran`).toBe(false);
     expect(await readFile(outpost.logFile, 'utf8')).not.toContain('"request failed"');
@@ -153,7 +153,7 @@ describe('a corpus of hostile and malformed requests', () => {
       ids.push(String(body.id));
     }
     for (const id of ids) {
-      const job = await waitForStatus(outpost.url, id, ['successful', 'failed', 'timeout', 'canceled']);
+      const job = await waitForEnd(outpost.url, id);
       // `sleep` refuses the odd argument: the play fails at the Sleep task, as data would make it.
       expect(job.status).toBe('failed');
       const log = await api<string>(outpost.url, 'GET', `/v1/jobs/${id}/log`);

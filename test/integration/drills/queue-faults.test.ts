@@ -9,12 +9,10 @@ import {
   processesMentioning,
   readSse,
   startOutpost,
-  waitForStatus,
+  waitForEnd,
   type OutpostProcess,
 } from '../http/start-outpost.ts';
 import { descendants, serviceHandles } from './service-handles.ts';
-
-const FINAL = ['successful', 'failed', 'timeout', 'canceled'];
 
 let redis: TestRedis;
 let varDir: string;
@@ -81,7 +79,7 @@ async function redisClients(): Promise<number> {
 describe('drill: Redis restarts with one job running and several queued', () => {
   it('finishes the running job, runs every queued one, keeps every acknowledged log entry, leaks nothing', async () => {
     const warm = await submit(outpost.url, 0);
-    await waitForStatus(outpost.url, warm, FINAL);
+    await waitForEnd(outpost.url, warm);
     const pid = outpost.child.pid as number;
     const before = await serviceHandles(pid);
 
@@ -102,10 +100,10 @@ describe('drill: Redis restarts with one job running and several queued', () => 
       async () => (await fetch(`${outpost.url}/healthz`)).status === 200,
     );
 
-    const first = await waitForStatus(outpost.url, running, FINAL, 60_000);
+    const first = await waitForEnd(outpost.url, running, 60_000);
     expect(first.status, String(first.reason)).toBe('successful');
     for (const id of queued) {
-      const job = await waitForStatus(outpost.url, id, FINAL, 60_000);
+      const job = await waitForEnd(outpost.url, id, 60_000);
       expect(job.status, `${id}: ${String(job.reason)}`).toBe('successful');
       const entries = await readSse(outpost.url, id);
       expect(entries.at(-1)?.type).toBe('end');
@@ -149,7 +147,7 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     expect(runPids.length).toBeGreaterThan(0);
 
     await doomed.crash();
-    const job = await waitForStatus(outpost.url, id, FINAL, 30_000);
+    const job = await waitForEnd(outpost.url, id, 30_000);
     expect(job.status).toBe('failed');
     expect(String(job.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
     await until('the run is gone', async () => (await processesMentioning('sleep 45')).length === 0, 10_000);
@@ -158,7 +156,7 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     expect(end?.type).toBe('end');
 
     await api(outpost.url, 'POST', `/v1/jobs/${busy}/cancel`);
-    await waitForStatus(outpost.url, busy, FINAL);
+    await waitForEnd(outpost.url, busy);
     // The dead node's Redis connections are closed by the kernel: the server counts as many clients as before.
     await until(
       'Redis drops the dead connections',

@@ -8,6 +8,7 @@ import {
   processesMentioning,
   readSse,
   startOutpost,
+  waitForEnd,
   waitForStatus,
   type OutpostProcess,
 } from './start-outpost.ts';
@@ -193,18 +194,8 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
       playbook: 'test/fixtures/playbooks/slow.yml',
       options: { extraVars: { sleep_seconds: 44 }, idleTimeoutSeconds: 3 },
     });
-    const first = await waitForStatus(
-      outpost.url,
-      long,
-      ['successful', 'failed', 'timeout', 'canceled'],
-      30_000,
-    );
-    const second = await waitForStatus(
-      outpost.url,
-      silent,
-      ['successful', 'failed', 'timeout', 'canceled'],
-      30_000,
-    );
+    const first = await waitForEnd(outpost.url, long, 30_000);
+    const second = await waitForEnd(outpost.url, silent, 30_000);
     expect(first).toMatchObject({ status: 'timeout', reason: 'ran longer than 3 s' });
     expect(second).toMatchObject({ status: 'timeout', reason: 'no output for 3 s' });
     expect(await processesMentioning('sleep 43')).toEqual([]);

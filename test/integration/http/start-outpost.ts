@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FINAL_STATUSES } from '../../../src/queue/job-record.ts';
 import { freePort } from '../../support/free-port.ts';
 import { keepEvidence } from '../../support/test-evidence.ts';
 
@@ -170,6 +171,15 @@ export async function waitForStatus(
       throw new Error(`job ${jobId} still ${String(body.status)} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Polls a job until it has ended (successful, failed, timeout or canceled). */
+export function waitForEnd(
+  base: string,
+  jobId: string,
+  timeoutMs?: number,
+): Promise<Record<string, unknown>> {
+  return waitForStatus(base, jobId, [...FINAL_STATUSES], timeoutMs);
 }
 
 /** Pids of processes whose command line contains `marker`. */

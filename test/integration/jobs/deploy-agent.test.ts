@@ -11,7 +11,7 @@ import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { freePort } from '../../support/free-port.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
-import { api, startOutpost, TEST_TOKEN, waitForStatus, type OutpostProcess } from '../http/start-outpost.ts';
+import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
 import { createCloudroot } from '../inventory/reach-lab.ts';
 import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../tunnels/prepare-tunnel-lab.ts';
 import { labEntities } from '../../support/lab-entities.ts';
@@ -147,12 +147,7 @@ async function startTunnelsNode(env: Record<string, string>): Promise<ChildProce
 async function deploy(kind: 'deploy-agent' | 'remove-agent'): Promise<JobView> {
   const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', { kind, project: PROJECT });
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
-  return (await waitForStatus(
-    outpost.url,
-    submitted.body.id,
-    ['successful', 'failed', 'timeout', 'canceled'],
-    180_000,
-  )) as unknown as JobView;
+  return (await waitForEnd(outpost.url, submitted.body.id, 180_000)) as unknown as JobView;
 }
 
 async function hosts(): Promise<Map<string, HostView>> {

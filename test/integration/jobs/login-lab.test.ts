@@ -14,7 +14,7 @@ import {
   processesMentioning,
   readSse,
   startOutpost,
-  waitForStatus,
+  waitForEnd,
   type OutpostProcess,
 } from '../http/start-outpost.ts';
 
@@ -117,7 +117,7 @@ async function runJob(body: Json): Promise<{ job: JobView; entries: Entry[] }> {
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
   const id = String(submitted.body.id);
   const entries = await readSse(outpost.url, id);
-  const job = await waitForStatus(outpost.url, id, ['successful', 'failed', 'timeout', 'canceled'], 5_000);
+  const job = await waitForEnd(outpost.url, id, 5_000);
   return { job: job as unknown as JobView, entries };
 }
 

@@ -16,7 +16,7 @@ import { generateKeypair } from '../../../src/secrets/generate-keypair.ts';
 import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { labEntities } from '../../support/lab-entities.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
-import { api, startOutpost, TEST_TOKEN, waitForStatus, type OutpostProcess } from '../http/start-outpost.ts';
+import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
 import { createCloudroot } from '../inventory/reach-lab.ts';
 
 // One VPC (a proxy and one VM) and one direct VM, cloudroot made by hand with the project's keys and a
@@ -88,15 +88,19 @@ afterAll(async () => {
   if (checkDir) await rm(checkDir, { recursive: true, force: true });
 }, 120_000);
 
-async function runJob(body: Record<string, unknown>): Promise<JobView> {
+/** Submits a job (202 expected); resolves its id. */
+async function submit(body: Record<string, unknown>): Promise<string> {
   const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', body);
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
-  return (await waitForStatus(
-    outpost.url,
-    submitted.body.id,
-    ['successful', 'failed', 'timeout', 'canceled'],
-    150_000,
-  )) as unknown as JobView;
+  return submitted.body.id;
+}
+
+async function waitForJob(id: string): Promise<JobView> {
+  return (await waitForEnd(outpost.url, id, 150_000)) as unknown as JobView;
+}
+
+async function runJob(body: Record<string, unknown>): Promise<JobView> {
+  return waitForJob(await submit(body));
 }
 
 /** Logs in as cloudroot with `privateKey` to every VM (VPC VMs through the proxy, BatchMode, pinned host keys). */
@@ -269,21 +273,8 @@ describe('rotate-key: a new project key on a proxy, a VM behind it and a direct 
 
   it('runs one rotation of a project at a time: of two submitted together, one rotates, the other names it', async () => {
     const before = await keys.projectPublicKey(PROJECT);
-    const ids = await Promise.all(
-      [1, 2].map(async () => {
-        const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', {
-          kind: 'rotate-key',
-          project: PROJECT,
-        });
-        expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
-        return submitted.body.id;
-      }),
-    );
-    const jobs = (await Promise.all(
-      ids.map((id) =>
-        waitForStatus(outpost.url, id, ['successful', 'failed', 'timeout', 'canceled'], 150_000),
-      ),
-    )) as unknown as JobView[];
+    const ids = await Promise.all([1, 2].map(() => submit({ kind: 'rotate-key', project: PROJECT })));
+    const jobs = await Promise.all(ids.map(waitForJob));
     const rotated = jobs.find((job) => job.status === 'successful');
     const refused = jobs.find((job) => job.status === 'failed');
     expect(rotated, JSON.stringify(jobs)).toBeDefined();
