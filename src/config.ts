@@ -23,6 +23,11 @@ export interface AgentSettings {
   uplinkWaitSeconds: number;
   /** How long a deploy waits for a host's first metrics. Default 60 s. */
   verifySeconds: number;
+  /**
+   * A host whose newest point is younger than this is still reporting: the fast path's proof, and what a
+   * deploy that could not finish on a host records about the agent left running there. Default 60 s.
+   */
+  freshSeconds: number;
   /** How Telegraf gets onto the VMs (role telegraf's telegraf_install_method). Default `repo`. */
   telegrafInstallMethod: 'repo' | 'url' | 'offline' | 'none';
   /** offline: absolute directory on this machine holding the telegraf package file(s). */
@@ -216,6 +221,7 @@ function agentSettings(env: Env): AgentSettings {
     uplinkPort: integer(env, 'OUTPOST_UPLINK_PORT', 18086, 1, 65535),
     uplinkWaitSeconds: integer(env, 'OUTPOST_UPLINK_WAIT_SECONDS', 30, 1, 3600),
     verifySeconds: integer(env, 'OUTPOST_VERIFY_SECONDS', 60, 1, 3600),
+    freshSeconds: integer(env, 'OUTPOST_AGENT_FRESH_SECONDS', 60, 5, 3600),
     telegrafInstallMethod: method,
     telegrafPackageDir: packageDir === '' ? undefined : packageDir,
     telegrafPackageUrl: packageUrl === '' ? undefined : packageUrl,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
@@ -6,6 +7,7 @@ import type { PlaybookCommand } from './build-command.ts';
 import { killProcessGroup, killProcessesMentioning } from './kill-process-group.ts';
 import { parseEventLine } from './parse-event-line.ts';
 import { summarizeRun, type HostSummary } from './summarize-run.ts';
+import { summarizeTimings, type RunTiming } from './summarize-timings.ts';
 
 /** How a run ended, in ansible-runner's vocabulary. */
 export type RunOutcome = 'successful' | 'failed' | 'timeout' | 'canceled';
@@ -48,6 +50,8 @@ export interface RunResult {
   startedAt: string;
   endedAt: string;
   hosts: Record<string, HostSummary>;
+  /** Where the run's time went: per task and per host. */
+  timings: RunTiming;
   /** Lines on fd 3 that were not events (bugs in the plugin), first ten. */
   badEventLines: string[];
 }
@@ -134,12 +138,15 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
 
   const rc = typeof exit.exitCode === 'number' ? exit.exitCode : undefined;
   const hosts = summarizeRun(events);
+  const endedAt = new Date().toISOString();
+  const playbook = path.basename(command.args.at(-1) ?? '');
   const base = {
     rc,
     argv: [command.file, ...command.args],
     startedAt,
-    endedAt: new Date().toISOString(),
+    endedAt,
     hosts,
+    timings: summarizeTimings(events, { playbook, startedAt, endedAt }),
   };
   if (ended) return { ...base, outcome: ended.outcome, reason: ended.reason, badEventLines };
   if (rc === 0) return { ...base, outcome: 'successful', badEventLines };

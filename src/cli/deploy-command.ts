@@ -12,11 +12,13 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
     .argument('<hosts...>', 'host ids')
     .option('--project <id>', 'project of the hosts')
     .option('-f, --follow', 'show progress per host until the job ends')
-    .action(async (hosts: string[], opts: { project?: string; follow?: boolean }) => {
+    .option('--full', 'run the play on every host, even those already right (skips the fast path)')
+    .action(async (hosts: string[], opts: { project?: string; follow?: boolean; full?: boolean }) => {
       const job = await client().request<JobRecord>('POST', '/v1/jobs', {
         kind: 'deploy-agent',
         hosts,
         ...(opts.project ? { project: opts.project } : {}),
+        ...(opts.full ? { options: { full: true } } : {}),
       });
       process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
       if (!opts.follow) return;
@@ -24,6 +26,7 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
       const status = await followJob(client(), job.id, {
         onEntry: (entry) => {
           if (entry.type === 'event') progress.event(JSON.parse(entry.data) as AnsibleEvent);
+          if (entry.type === 'stdout') progress.line(entry.data);
         },
         onReconnect: (seq) => process.stderr.write(`outpost: stream dropped after entry ${seq}; resuming\n`),
       });
@@ -61,6 +64,15 @@ function createProgress(hosts: string[], tty: boolean) {
           set(host, `done ok=${c.ok} changed=${c.changed} failed=${c.failed} unreachable=${c.unreachable}`);
         }
       }
+    },
+    /** The job's own lines: a host done by the fast path, and each host's final verdict. */
+    line(text: string): void {
+      const verdict =
+        /^outpost: (\S+): (unchanged \(fast path\)|reporting|reporting-old-config|not-reporting|not deployed)\b(.*)$/.exec(
+          text,
+        );
+      if (verdict?.[1] && state.has(verdict[1]))
+        set(verdict[1], `${verdict[2] ?? ''}${verdict[3] ?? ''}`.slice(0, 200));
     },
     done(status: string): void {
       process.stdout.write(`job ${status}\n`);

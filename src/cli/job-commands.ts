@@ -3,6 +3,7 @@ import { JOB_KINDS, JOB_STATUSES, type JobRecord } from '../queue/job-record.ts'
 import type { ApiClient } from './api-client.ts';
 import { followJob } from './follow-job.ts';
 import { printRows } from './print-rows.ts';
+import { printTimings } from './print-timings.ts';
 
 /** Exit code of a job's outcome: 0 successful, 1 failed, 2 timeout, 3 canceled. */
 export function exitCodeOf(status: string): number {
@@ -90,10 +91,11 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
   job
     .command('show <id>')
     .description('show a job: status, per-host result, timings, command')
-    .action(async (id: string) => {
-      process.stdout.write(
-        `${JSON.stringify(await client().request('GET', `/v1/jobs/${encodeURIComponent(id)}`), null, 2)}\n`,
-      );
+    .option('--timings', 'where the time went: phases, each task of each play, each host')
+    .action(async (id: string, opts: { timings?: boolean }) => {
+      const record = await client().request<JobRecord>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+      if (opts.timings) printTimings(record);
+      else process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
     });
   job
     .command('cancel <id>')

@@ -122,11 +122,12 @@ function hostStatusRow(host: Record<string, unknown>): Record<string, unknown> {
     login: login.state,
     reach: host.reach ?? probe?.reach,
     uplink: agent.uplink,
-    agent: agent.state,
+    // One story with LASTSEEN: an agent still sending points of an older configuration says so.
+    agent: agent.state === 'reporting-old-config' ? 'reporting (old config)' : agent.state,
     // Live from InfluxDB when the server could ask it; else what the last deploy saw.
     lastSeen:
       metrics?.lastSeen ??
       (metrics?.error ? `? (${agent.lastSeen ?? 'InfluxDB unavailable'})` : agent.lastSeen),
-    reason: agent.state === 'reporting' ? undefined : agent.reason?.slice(0, 80),
+    reason: agent.reason?.slice(0, 80),
   };
 }

@@ -48,11 +48,24 @@ export interface HostProbe {
   hostKey?: string;
 }
 
-/** The monitoring agent's state on a host. */
+/** States of a host's agent: `reporting-old-config` sends points, but of another configuration than the last deploy wanted. */
+export const AGENT_STATES = [
+  'none',
+  'deployed',
+  'reporting',
+  'reporting-old-config',
+  'not-reporting',
+  'removed',
+] as const;
+
+/** The monitoring agent's state on a host, as the last deploy (or removal) proved it. */
 export interface HostAgent {
-  state: 'none' | 'deployed' | 'reporting' | 'not-reporting' | 'removed';
+  state: (typeof AGENT_STATES)[number];
   uplink?: 'direct' | 'proxy';
   lastSeen?: string;
+  /** The configuration id (tag `outpost_config`) the agent's points carried when last seen. */
+  config?: string;
+  /** Why it is not reporting this configuration (the last deploy's failure, what was checked). */
   reason?: string;
 }
 
@@ -148,9 +161,13 @@ export const hostPatchSchema = z.strictObject({
     .optional(),
   agent: z
     .strictObject({
-      state: z.enum(['none', 'deployed', 'reporting', 'not-reporting', 'removed']),
+      state: z.enum(AGENT_STATES),
       uplink: z.enum(['direct', 'proxy']).optional(),
       lastSeen: timeSchema.optional(),
+      config: z
+        .string()
+        .regex(/^[0-9a-f]{1,64}$/, 'expected a configuration id of hex digits')
+        .optional(),
       reason: z.string().max(500).optional(),
     })
     .optional(),

@@ -85,6 +85,7 @@ const jobOptions = z
     retryDelaySeconds: z.number().int().min(0).max(3600).optional(),
     enrolledBy: z.enum(['script']).optional(),
     abandon: z.boolean().optional(),
+    full: z.boolean().optional(),
   })
   .strict();
 
@@ -134,6 +135,8 @@ export const jobInputSchema = z
     }
     if (input.options?.abandon !== undefined && input.kind !== 'rotate-key')
       ctx.addIssue({ code: 'custom', path: ['options', 'abandon'], message: 'only for a rotate-key job' });
+    if (input.options?.full !== undefined && input.kind !== 'deploy-agent')
+      ctx.addIssue({ code: 'custom', path: ['options', 'full'], message: 'only for a deploy-agent job' });
     if (input.kind === 'rotate-key') {
       if (!input.project)
         ctx.addIssue({ code: 'custom', path: ['project'], message: 'required for a rotate-key job' });

@@ -1,5 +1,11 @@
 import { AppError } from '../errors.ts';
-import { HEARTBEAT_MEASUREMENT, type HostPoint, type MetricsBackend } from './metrics-backend.ts';
+import {
+  CONFIG_TAG,
+  HEARTBEAT_MEASUREMENT,
+  type Heartbeat,
+  type HostPoint,
+  type MetricsBackend,
+} from './metrics-backend.ts';
 
 /** Options of {@link InfluxV1Backend}. */
 export interface InfluxV1Options {
@@ -53,9 +59,10 @@ export class InfluxV1Backend implements MetricsBackend {
     await this.#query(`CREATE DATABASE ${identifier(this.database)}`, 'POST');
   }
 
-  async firstSeen(host: string, since: Date): Promise<string | undefined> {
+  async firstSeen(host: string, since: Date, config?: string): Promise<string | undefined> {
+    const tagged = config === undefined ? '' : ` AND ${identifier(CONFIG_TAG)} = ${stringLiteral(config)}`;
     const body = await this.#query(
-      `SELECT * FROM /^agent_/ WHERE "host" = ${stringLiteral(host)} AND time >= ${since.getTime()}ms ORDER BY time ASC LIMIT 1`,
+      `SELECT * FROM /^agent_/ WHERE "host" = ${stringLiteral(host)}${tagged} AND time >= ${since.getTime()}ms ORDER BY time ASC LIMIT 1`,
     );
     const times = (body.results?.[0]?.series ?? []).map((series) => String(series.values[0]?.[0]));
     return times.sort()[0];
@@ -88,6 +95,23 @@ export class InfluxV1Backend implements MetricsBackend {
       if (host !== undefined && typeof time === 'string') seen.set(host, time);
     }
     return seen;
+  }
+
+  async heartbeats(since: Date): Promise<Map<string, Heartbeat>> {
+    // Tags not grouped by come back as columns of a raw SELECT *.
+    const body = await this.#query(
+      `SELECT * FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host" ORDER BY time DESC LIMIT 1`,
+    );
+    const beats = new Map<string, Heartbeat>();
+    for (const series of body.results?.[0]?.series ?? []) {
+      const host = series.tags?.host;
+      const row = series.values[0];
+      const time = row?.[series.columns.indexOf('time')];
+      const config = row?.[series.columns.indexOf(CONFIG_TAG)];
+      if (host === undefined || typeof time !== 'string') continue;
+      beats.set(host, { time, ...(typeof config === 'string' && config !== '' ? { config } : {}) });
+    }
+    return beats;
   }
 
   async #query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<QueryResponse> {

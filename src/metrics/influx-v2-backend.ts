@@ -1,6 +1,12 @@
 import { InfluxDB, flux, type QueryApi } from '@influxdata/influxdb-client';
 import { AppError } from '../errors.ts';
-import { HEARTBEAT_MEASUREMENT, type HostPoint, type MetricsBackend } from './metrics-backend.ts';
+import {
+  CONFIG_TAG,
+  HEARTBEAT_MEASUREMENT,
+  type Heartbeat,
+  type HostPoint,
+  type MetricsBackend,
+} from './metrics-backend.ts';
 
 /** Options of {@link InfluxV2Backend}. */
 export interface InfluxV2Options {
@@ -64,10 +70,16 @@ export class InfluxV2Backend implements MetricsBackend {
     });
   }
 
-  async firstSeen(host: string, since: Date): Promise<string | undefined> {
-    const query = flux`from(bucket: ${this.#options.bucket})
+  async firstSeen(host: string, since: Date, config?: string): Promise<string | undefined> {
+    const query =
+      config === undefined
+        ? flux`from(bucket: ${this.#options.bucket})
   |> range(start: ${since})
   |> filter(fn: (r) => r.host == ${host} and r._measurement =~ /^agent_/)
+  |> first()`
+        : flux`from(bucket: ${this.#options.bucket})
+  |> range(start: ${since})
+  |> filter(fn: (r) => r.host == ${host} and r._measurement =~ /^agent_/ and r.outpost_config == ${config})
   |> first()`;
     return (await this.#rows(query.toString())).map((row) => row._time).sort()[0];
   }
@@ -105,6 +117,25 @@ export class InfluxV2Backend implements MetricsBackend {
       if (typeof host === 'string' && (seen.get(host) ?? '') < row._time) seen.set(host, row._time);
     }
     return seen;
+  }
+
+  async heartbeats(since: Date): Promise<Map<string, Heartbeat>> {
+    const query = flux`from(bucket: ${this.#options.bucket})
+  |> range(start: ${since})
+  |> filter(fn: (r) => r._measurement == ${HEARTBEAT_MEASUREMENT})
+  |> group(columns: ["host"])
+  |> last()`;
+    const beats = new Map<string, Heartbeat>();
+    for (const row of await this.#rows(query.toString())) {
+      const host = row.host;
+      if (typeof host !== 'string' || (beats.get(host)?.time ?? '') >= row._time) continue;
+      const config = row[CONFIG_TAG];
+      beats.set(host, {
+        time: row._time,
+        ...(typeof config === 'string' && config !== '' ? { config } : {}),
+      });
+    }
+    return beats;
   }
 
   async #rows(query: string): Promise<FluxRow[]> {
@@ -151,7 +182,14 @@ export class InfluxV2Backend implements MetricsBackend {
 function tagsOf(row: FluxRow): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const [key, value] of Object.entries(row)) {
-    if (!key.startsWith('_') && key !== 'result' && key !== 'table' && typeof value === 'string')
+    // InfluxDB has no empty tag values: an empty cell is a tag this series lacks.
+    if (
+      !key.startsWith('_') &&
+      key !== 'result' &&
+      key !== 'table' &&
+      typeof value === 'string' &&
+      value !== ''
+    )
       tags[key] = value;
   }
   return tags;

@@ -7,6 +7,14 @@ export interface HostPoint {
   tags: Record<string, string>;
 }
 
+/** A host's newest heartbeat point: when, and the configuration id it carries (tag `outpost_config`). */
+export interface Heartbeat {
+  /** ISO-8601 time of the point. */
+  time: string;
+  /** Value of the point's `outpost_config` tag; undefined for an agent configured without one. */
+  config?: string;
+}
+
 /**
  * What Outpost needs of a metrics store: is it there, make sure the database/bucket exists, and
  * when did each host last report. Implemented for InfluxDB's v1 (InfluxQL) and v2 (Flux) APIs.
@@ -18,13 +26,21 @@ export interface MetricsBackend {
   ping(): Promise<void>;
   /** Creates the database (v1) or bucket (v2) when it is missing. */
   ensureStore(): Promise<void>;
-  /** Time of the earliest `agent_*` point of `host` at or after `since`; undefined when there is none. */
-  firstSeen(host: string, since: Date): Promise<string | undefined>;
+  /**
+   * Time of the earliest `agent_*` point of `host` at or after `since` (carrying `config` as its
+   * `outpost_config` tag, when given); undefined when there is none.
+   */
+  firstSeen(host: string, since: Date, config?: string): Promise<string | undefined>;
   /** Latest point of every `agent_*` measurement of `host` since `since`; empty when it has not reported. */
   latestPoints(host: string, since: Date): Promise<HostPoint[]>;
   /** Time of the newest point of each reporting host since `since`. */
   lastSeenByHost(since: Date): Promise<Map<string, string>>;
+  /** The newest heartbeat (`agent_system`) point of each host since `since`, with its configuration id. */
+  heartbeats(since: Date): Promise<Map<string, Heartbeat>>;
 }
 
 /** Measurement every Telegraf agent deployed by Outpost writes (the `system` input with the `agent_` prefix). */
 export const HEARTBEAT_MEASUREMENT = 'agent_system';
+
+/** Global tag carrying the id of the configuration a point's agent runs (role telegraf's telegraf_config_id). */
+export const CONFIG_TAG = 'outpost_config';

@@ -1,4 +1,5 @@
 import type { HostSummary } from '../ansible/summarize-run.ts';
+import type { RunTiming } from '../ansible/summarize-timings.ts';
 
 /** The kinds of job (DESIGN.md). */
 export const JOB_KINDS = [
@@ -41,6 +42,16 @@ export interface JobOptions {
   enrolledBy?: 'script';
   /** rotate-key only: abandon the pending rotation (its next key is revoked everywhere and forgotten). */
   abandon?: boolean;
+  /** deploy-agent only: run the play on every host, even those the fast path finds already right. */
+  full?: boolean;
+}
+
+/** Where a job's time went. */
+export interface JobTimings {
+  /** The job's own steps in order, with their wall time (deploy-agent: probe, uplinks, play, proof). */
+  phases: { name: string; ms: number }[];
+  /** Each ansible-playbook run of the job: per task and per host. */
+  runs: RunTiming[];
 }
 
 /** What is submitted: the kind, whom it is for, and how. */
@@ -72,6 +83,8 @@ export interface JobRecord extends JobSpec {
   rc?: number;
   /** Per-host result of the job. */
   result?: Record<string, HostSummary>;
+  /** Per-phase, per-task and per-host timings (set when the job ends). */
+  timings?: JobTimings;
   /** Worker holding the job while it runs, and the process group of its ansible-playbook. */
   worker?: string;
   pgid?: number;

@@ -128,6 +128,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
       ...(outcome.result ? { result: outcome.result } : {}),
       ...(outcome.command ? { command: outcome.command } : {}),
       ...(outcome.rc !== undefined ? { rc: outcome.rc } : {}),
+      ...(outcome.timings ? { timings: outcome.timings } : {}),
       pgid: undefined,
     });
     const final = JSON.stringify({

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { NotFoundError, ValidationError, quote } from '../errors.ts';
 import { isName } from '../domain/name.ts';
@@ -27,6 +28,11 @@ export class KeyStore {
     this.#redis = redis;
     this.#masterKey = masterKey;
     this.#prefix = prefix;
+  }
+
+  /** A key for keyed digests of `purpose` (HMAC of the master key): never stored, the same on every node. */
+  derivedKey(purpose: string): Buffer {
+    return createHmac('sha256', this.#masterKey).update(`outpost:derived:${purpose}`).digest();
   }
 
   /** The admin public key, generating the keypair on first call. */

@@ -15,11 +15,28 @@ export async function runSsh(
   sshConfig: string,
   alias: string,
   command: string,
-  options: { connectTimeoutSeconds?: number; timeoutMs?: number; signal?: AbortSignal; input?: string } = {},
+  options: {
+    connectTimeoutSeconds?: number;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    input?: string;
+    /** More `-o` options (fixed strings of the caller's), e.g. a ControlPath to share with a later play. */
+    sshOptions?: string[];
+  } = {},
 ): Promise<SshResult> {
+  const more = (options.sshOptions ?? []).flatMap((option) => ['-o', option]);
   const result = await execa(
     'ssh',
-    ['-F', sshConfig, '-o', `ConnectTimeout=${options.connectTimeoutSeconds ?? 8}`, '--', alias, command],
+    [
+      '-F',
+      sshConfig,
+      '-o',
+      `ConnectTimeout=${options.connectTimeoutSeconds ?? 8}`,
+      ...more,
+      '--',
+      alias,
+      command,
+    ],
     {
       reject: false,
       timeout: options.timeoutMs ?? 30_000,

@@ -11,8 +11,15 @@ export interface FakeInfluxV2 {
   /** Every request: method, path with query, body, authorization header. */
   requests: { method: string; url: string; body: string; authorization: string | undefined }[];
   buckets: string[];
-  /** Rows the next Flux queries answer with (columns `_time,_value,_field,_measurement,host`). */
-  rows: { _time: string; _value: number; _field: string; _measurement: string; host: string }[];
+  /** Rows the next Flux queries answer with (columns `_time,_value,_field,_measurement,host,outpost_config`). */
+  rows: {
+    _time: string;
+    _value: number;
+    _field: string;
+    _measurement: string;
+    host: string;
+    outpost_config?: string;
+  }[];
   close(): Promise<void>;
 }
 
@@ -55,12 +62,13 @@ export async function startFakeInfluxV2(options: {
       }
       if (url.pathname === '/api/v2/query') {
         const lines = [
-          '#datatype,string,long,dateTime:RFC3339,double,string,string,string',
-          '#group,false,false,false,false,true,true,true',
-          '#default,_result,,,,,,',
-          ',result,table,_time,_value,_field,_measurement,host',
+          '#datatype,string,long,dateTime:RFC3339,double,string,string,string,string',
+          '#group,false,false,false,false,true,true,true,true',
+          '#default,_result,,,,,,,',
+          ',result,table,_time,_value,_field,_measurement,host,outpost_config',
           ...fake.rows.map(
-            (row, i) => `,,${i},${row._time},${row._value},${row._field},${row._measurement},${row.host}`,
+            (row, i) =>
+              `,,${i},${row._time},${row._value},${row._field},${row._measurement},${row.host},${row.outpost_config ?? ''}`,
           ),
         ];
         return void response.writeHead(200, { 'content-type': 'text/csv' }).end(lines.join('\r\n') + '\r\n');

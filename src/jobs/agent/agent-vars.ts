@@ -34,24 +34,28 @@ export function commonAgentVars(deps: Pick<AgentDeps, 'influx' | 'settings'>): {
   };
 }
 
-/**
- * Writes `<runDir>/host_vars/<host>.yml` beside the run's hosts.yml: the output URL this host's
- * Telegraf writes to (direct, or the uplink on its proxy) and its identity tags.
- */
-export async function writeAgentHostVars(
-  runDir: string,
+/** The role variables that are one host's own: where its Telegraf writes, and its identity tags. */
+export function agentHostVars(
   host: Host,
   outputUrl: string,
   output: 'influxdb' | 'influxdb_v2',
-): Promise<void> {
-  const dir = path.join(runDir, 'host_vars');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const vars = {
+): Record<string, unknown> {
+  return {
     [output === 'influxdb' ? 'telegraf_influxdb_urls' : 'telegraf_influxdb_v2_urls']: [outputUrl],
     telegraf_hostname: host.id,
     telegraf_project: host.project,
     telegraf_network: host.network ?? '',
   };
+}
+
+/** Writes `<runDir>/host_vars/<host>.yml` beside the run's hosts.yml. */
+export async function writeAgentHostVars(
+  runDir: string,
+  hostId: string,
+  vars: Record<string, unknown>,
+): Promise<void> {
+  const dir = path.join(runDir, 'host_vars');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   // JSON is YAML; every value here was validated by the registry or the config.
-  await writeFile(path.join(dir, `${host.id}.yml`), `${JSON.stringify(vars, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(path.join(dir, `${hostId}.yml`), `${JSON.stringify(vars, null, 2)}\n`, { mode: 0o600 });
 }

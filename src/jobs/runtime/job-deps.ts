@@ -9,6 +9,8 @@ import type { TunnelKeeper } from '../../tunnels/index.ts';
 export interface PreparedInventory {
   /** Path of hosts.yml. */
   inventory: string;
+  /** Path of the ssh_config hosts.yml points at (`-F`), for commands outside the play. */
+  sshConfig?: string;
   /** Files holding secrets (private keys): removed when the run ends. */
   secretFiles: string[];
   /** ssh control-socket dirs outside the run dir (a short path for long run dirs): masters stopped, dirs removed when the run ends. */

@@ -1,6 +1,6 @@
 import type { HostSummary } from '../../ansible/summarize-run.ts';
 import type { LogWriter } from '../../logs/log-writer.ts';
-import type { JobRecord } from '../../queue/job-record.ts';
+import type { JobRecord, JobTimings } from '../../queue/job-record.ts';
 
 /** What an orchestrator gets for one job. */
 export interface JobRun {
@@ -29,6 +29,7 @@ export interface JobOutcome {
   result?: Record<string, HostSummary>;
   command?: string[];
   rc?: number;
+  timings?: JobTimings;
 }
 
 /** Runs one job to its outcome; a failed play is an outcome, never a rejection. */

@@ -6,6 +6,7 @@ export function preparedInventory(written: InventoryPaths, secretFiles: string[]
   const scratch = externalControlDir(written);
   return {
     inventory: written.hostsFile,
+    sshConfig: written.sshConfig,
     secretFiles,
     ...(scratch === undefined ? {} : { controlDirs: [scratch] }),
   };

@@ -54,6 +54,24 @@ describe('InfluxV1Backend against a real influxd', () => {
     expect(Date.now() - Date.parse(seen.get('vm-a') ?? '')).toBeLessThan(60_000);
   });
 
+  it("reads each host's newest heartbeat with the configuration id it carries, and filters first points by it", async () => {
+    const now = Date.now();
+    await write([
+      `agent_system,host=vm-c,outpost_config=aaa load1=1 ${(now - 3000) * 1e6}`,
+      `agent_system,host=vm-c,outpost_config=bbb load1=2 ${(now - 1000) * 1e6}`,
+      `agent_system,host=vm-d load1=3 ${now * 1e6}`,
+    ]);
+    const beats = await backend.heartbeats(new Date(now - 60_000));
+    expect(beats.get('vm-c')).toEqual({ time: new Date(now - 1000).toISOString(), config: 'bbb' });
+    // An agent configured without the tag (before Outpost set one) has a heartbeat without a config.
+    expect(beats.get('vm-d')).toEqual({ time: new Date(now).toISOString() });
+    expect(Date.parse((await backend.firstSeen('vm-c', new Date(now - 60_000), 'bbb')) ?? '')).toBe(
+      now - 1000,
+    );
+    expect(await backend.firstSeen('vm-c', new Date(now - 60_000), 'ccc')).toBeUndefined();
+    expect(await backend.firstSeen('vm-c', new Date(now - 60_000), `aaa' OR 'x' = 'x`)).toBeUndefined();
+  });
+
   it('treats a host name as data, never as query syntax', async () => {
     expect(await backend.latestPoints(`vm-a' OR host = 'vm-b`, new Date(0))).toEqual([]);
   });

@@ -75,6 +75,44 @@ describe('InfluxV2Backend (against a fake v2 server)', () => {
     expect(verdict).toMatchObject({ state: 'reporting', firstPointAt: '2026-11-24T10:00:01Z' });
   });
 
+  it("reads each host's newest heartbeat with its configuration id, and asks first points of one id", async () => {
+    fake.rows = [
+      {
+        _time: '2026-11-24T10:00:01Z',
+        _value: 1,
+        _field: 'load1',
+        _measurement: 'agent_system',
+        host: 'vm-a',
+        outpost_config: 'aaa',
+      },
+      {
+        _time: '2026-11-24T10:00:03Z',
+        _value: 1,
+        _field: 'load1',
+        _measurement: 'agent_system',
+        host: 'vm-a',
+        outpost_config: 'bbb',
+      },
+      {
+        _time: '2026-11-24T10:00:02Z',
+        _value: 1,
+        _field: 'load1',
+        _measurement: 'agent_system',
+        host: 'vm-b',
+      },
+    ];
+    const beats = await backend.heartbeats(new Date('2026-11-24T09:00:00Z'));
+    expect(beats).toEqual(
+      new Map([
+        ['vm-a', { time: '2026-11-24T10:00:03Z', config: 'bbb' }],
+        ['vm-b', { time: '2026-11-24T10:00:02Z' }],
+      ]),
+    );
+    await backend.firstSeen('vm-a', new Date('2026-11-24T09:00:00Z'), 'bbb") or (true');
+    const query = (JSON.parse(fake.requests.at(-1)!.body) as { query: string }).query;
+    expect(query).toContain('r.outpost_config == "bbb\\") or (true"');
+  });
+
   it('says which URL failed when the token is wrong', async () => {
     const wrong = new InfluxV2Backend({ url: fake.url, org: 'ops', bucket: 'telegraf', token: 'nope' });
     await expect(wrong.ensureStore()).rejects.toThrow(
