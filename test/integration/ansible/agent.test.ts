@@ -17,6 +17,7 @@ import {
 // One lab for the file: a proxy and two VMs behind it; InfluxDB on this machine's loopback, reached by
 // the VMs only through a remote forward bound on the proxy's VPC address (the uplink).
 const UPLINK_PORT = 18086;
+const CONFIG_ID = '0123456789abcdef';
 let lab: Lab;
 let files: AnsibleLabFiles;
 let influx: TestInflux;
@@ -122,6 +123,7 @@ beforeAll(async () => {
     telegraf_network: proxy.vpcCidr,
     telegraf_interval: '2s',
     telegraf_flush_interval: '2s',
+    telegraf_config_id: CONFIG_ID,
   });
 });
 
@@ -199,7 +201,21 @@ describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)'
       expect(await lab.sh(vm, "dpkg-query -W -f='${Version}' telegraf")).toBe('1.30.0');
       expect(await lab.sh(vm, 'stat -c %a.%U /etc/telegraf/telegraf.conf')).toBe('640.telegraf\n');
       expect(await lab.sh(vm, 'pgrep -u telegraf -x telegraf >/dev/null && echo running')).toBe('running\n');
+      // The deploy stamp: what the play left, for Outpost's fast path to compare.
+      const sum = (await lab.sh(vm, 'sha256sum /etc/telegraf/telegraf.conf')).split(' ')[0];
+      expect(JSON.parse(await lab.sh(vm, 'cat /etc/telegraf/outpost-stamp.json'))).toEqual({
+        config_id: CONFIG_ID,
+        telegraf_version: 'Telegraf 1.30.0 (Outpost test stand-in, NOT Telegraf)',
+        files: { '/etc/telegraf/telegraf.conf': sum },
+      });
     }
+    // Every point names the configuration that sent it.
+    const tagged = await influx.query(
+      `SELECT count("uptime") FROM "agent_system" WHERE time > now() - 5m GROUP BY "host", "outpost_config"`,
+    );
+    expect(tagged.map((row) => `${String(row.host)}|${String(row.outpost_config)}`).sort()).toEqual(
+      targets.map((vm) => `${vm.name}|${CONFIG_ID}`).sort(),
+    );
 
     // The callback's events follow the schema, end with the same recap as the output, and say success.
     const parsed = run.eventText.trim().split('\n').map(parseEventLine);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from '../../../../src/registry/registry.ts';
 import { readTunnelStatus } from '../../../../src/tunnels/index.ts';
 import { defaultSlot, up, type Lab, type LabVm } from '../../../lab/lab.ts';
 import { freePort } from '../../../support/free-port.ts';
@@ -16,12 +17,13 @@ import { createCloudroot } from '../../inventory/reach-lab.ts';
 import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
 import { labEntities } from '../../../support/lab-entities.ts';
 
-// One VPC (a proxy and two VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
+// One VPC (a proxy and four VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
 // worker (with the embedded influxd bound to the lab's control address, so the direct VM reaches it) and
 // a tunnels node holding the uplinks; the worker learns an uplink is up only through Redis.
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
 const PROJECT = 'agents';
 const UPLINK_PORT = 18086;
+const FRESH_SECONDS = 30;
 
 let lab: Lab;
 let redis: TestRedis;
@@ -33,27 +35,41 @@ let targets: LabVm[];
 let direct: LabVm;
 let reader: Redis;
 let tunnelsNode: ChildProcess;
+/** The configuration id each host got from the first deploy. */
+const firstConfigs = new Map<string, string>();
 
 interface HostView {
   id: string;
   login: { state: string };
-  agent: { state: string; uplink?: string; lastSeen?: string; reason?: string };
+  agent: { state: string; uplink?: string; lastSeen?: string; reason?: string; config?: string };
   metrics?: { lastSeen: string | null; error?: string };
+}
+interface Verdict {
+  state: string;
+  deploy: string;
+  playedBecause?: string;
+  config?: string;
+  seenConfig?: string;
+  firstPointAt?: string;
+  lastPointAt?: string;
+  reason?: string;
 }
 interface JobView {
   id: string;
   status: string;
   reason?: string;
-  result?: Record<
-    string,
-    { changed: number; failed: number; unreachable: number; agent?: { state: string } }
-  >;
+  command?: string[];
+  result?: Record<string, { changed: number; failed: number; unreachable: number; agent: Verdict }>;
+  timings?: {
+    phases: { name: string; ms: number }[];
+    runs: { playbook: string; tasks: { task: string; hosts: number }[]; hosts: Record<string, unknown> }[];
+  };
 }
 
 beforeAll(async () => {
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-deploy-'));
   const [labUp, redisUp, deb] = await Promise.all([
-    up({ slot: defaultSlot(), vpcs: 1, vmsPerVpc: 2, directVms: 1 }),
+    up({ slot: defaultSlot(), vpcs: 1, vmsPerVpc: 4, directVms: 1 }),
     startRedis(),
     buildTelegrafDeb({ outDir: path.join(varDir, 'packages') }),
   ]);
@@ -74,6 +90,8 @@ beforeAll(async () => {
     OUTPOST_UPLINK_PORT: String(UPLINK_PORT),
     OUTPOST_UPLINK_WAIT_SECONDS: '20',
     OUTPOST_VERIFY_SECONDS: '40',
+    // Points every 10 s (the role's interval): a host silent for 30 s has stopped reporting.
+    OUTPOST_AGENT_FRESH_SECONDS: String(FRESH_SECONDS),
   };
   outpost = await startOutpost({
     redisUrl: redis.url,
@@ -144,10 +162,44 @@ async function startTunnelsNode(env: Record<string, string>): Promise<ChildProce
   return child;
 }
 
-async function deploy(kind: 'deploy-agent' | 'remove-agent'): Promise<JobView> {
-  const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', { kind, project: PROJECT });
+async function submit(
+  kind: 'deploy-agent' | 'remove-agent',
+  more: Record<string, unknown> = {},
+): Promise<string> {
+  const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', {
+    kind,
+    project: PROJECT,
+    ...more,
+  });
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
-  return (await waitForEnd(outpost.url, submitted.body.id, 180_000)) as unknown as JobView;
+  return submitted.body.id;
+}
+
+async function deploy(
+  kind: 'deploy-agent' | 'remove-agent',
+  more: Record<string, unknown> = {},
+): Promise<JobView> {
+  return (await waitForEnd(outpost.url, await submit(kind, more), 240_000)) as unknown as JobView;
+}
+
+/** The newest heartbeat of `host` in InfluxDB: its time and the configuration id it carries. */
+async function newestPoint(host: string): Promise<{ time: string; config?: string } | undefined> {
+  const [series] = await influx(
+    `SELECT "uptime", "outpost_config" FROM "agent_system" WHERE "host" = '${host}' ORDER BY time DESC LIMIT 1`,
+  );
+  const row = series?.values[0];
+  const [time, , config] = row ?? [];
+  return typeof time === 'string'
+    ? { time, ...(typeof config === 'string' && config !== '' ? { config } : {}) }
+    : undefined;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 async function hosts(): Promise<Map<string, HostView>> {
@@ -161,6 +213,11 @@ async function influx(q: string): Promise<{ tags?: Record<string, string>; value
     results: { series?: { tags?: Record<string, string>; values: unknown[][] }[] }[];
   };
   return body.results[0]?.series ?? [];
+}
+
+async function fullLog(jobId: string): Promise<string> {
+  const { body } = await api<string>(outpost.url, 'GET', `/v1/jobs/${jobId}/log`);
+  return String(body);
 }
 
 async function logOf(jobId: string): Promise<string> {
@@ -191,7 +248,7 @@ async function tunnelsUp(): Promise<number> {
 }
 
 describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM', () => {
-  it('deploys to all: each host reports, with real points tagged with its host and project', async () => {
+  it('deploys to all: each host reports, with real points tagged with its host, project and configuration', async () => {
     const job = await deploy('deploy-agent');
     expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
 
@@ -203,6 +260,16 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
       expect(host.agent.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(host.metrics?.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
     }
+    // Each host's points carry the id of the configuration this play wrote, as the job and registry say.
+    for (const vm of [...targets, direct]) {
+      const verdict = job.result?.[vm.name]?.agent;
+      expect(verdict).toMatchObject({ state: 'reporting', deploy: 'applied' });
+      expect(verdict?.config).toMatch(/^[0-9a-f]{16}$/);
+      expect((await newestPoint(vm.name))?.config, vm.name).toBe(verdict?.config);
+      expect(seen.get(vm.name)?.agent.config).toBe(verdict?.config);
+      firstConfigs.set(vm.name, verdict?.config ?? '');
+    }
+    expect(new Set(firstConfigs.values()).size, 'one configuration per host').toBe(5);
 
     const series = await influx(
       'SELECT last("uptime") FROM "agent_system" GROUP BY "host", "project", "network"',
@@ -229,20 +296,140 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
     );
     expect(table).toMatch(new RegExp(`${targets[0]?.name}\\s.*\\sproxy\\s+reporting\\s+\\d{4}-`));
     expect(table).toMatch(new RegExp(`${direct.name}\\s.*\\sdirect\\s+reporting\\s+\\d{4}-`));
-  }, 240_000);
 
-  it('deploys again: nothing changes and every host still verifies', async () => {
+    // Where the time went: the job's phases, each task of the play and each host.
+    expect(job.timings?.phases.map((phase) => phase.name)).toEqual(['probe', 'uplinks', 'play', 'proof']);
+    const [run] = job.timings?.runs ?? [];
+    expect(run?.playbook).toBe('deploy-agent.yml');
+    expect(run?.tasks.find((task) => task.task === 'Gathering Facts')?.hosts).toBe(5);
+    expect(Object.keys(run?.hosts ?? {}).sort()).toEqual([...targets, direct].map((vm) => vm.name).sort());
+    const printed = await cli('job', 'show', job.id, '--timings');
+    expect(printed).toMatch(/^phases: probe \d+\.\d s, uplinks \d+\.\d s, play \d+\.\d s, proof \d+\.\d s$/m);
+    expect(printed).toMatch(/^deploy-agent\.yml: \d+\.\d s \(Ansible start-up \d+\.\d s\)$/m);
+    expect(printed).toMatch(/^Gathering Facts\s+\d+\.\d s\s+5\s+/m);
+    for (const vm of [...targets, direct])
+      expect(printed).toMatch(new RegExp(`^${vm.name}\\s+\\d+\\s+\\d+\\.\\d s`, 'm'));
+  }, 300_000);
+
+  it('deploys again without Ansible: the fast path finds every host right and still proves fresh points', async () => {
     const job = await deploy('deploy-agent');
     expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
+    expect(job.command, 'no ansible-playbook ran').toBeUndefined();
+    expect(job.timings?.runs).toEqual([]);
+    expect(await logOf(job.id)).toContain('outpost: no host needs the play');
     for (const vm of [...targets, direct]) {
-      expect(job.result?.[vm.name]).toMatchObject({
+      const result = job.result?.[vm.name];
+      expect(result).toMatchObject({
         changed: 0,
         failed: 0,
         unreachable: 0,
-        agent: { state: 'reporting' },
+        agent: { state: 'reporting', deploy: 'unchanged (fast path)', config: firstConfigs.get(vm.name) },
       });
+      // The proof: a point of this configuration within the fresh window.
+      expect(Date.now() - Date.parse(result?.agent.lastPointAt ?? '')).toBeLessThan(
+        (FRESH_SECONDS + 10) * 1000,
+      );
     }
   }, 240_000);
+
+  it('never proves a deploy canceled at its second task by the old agent: the host reports (old config)', async () => {
+    const [, , vm3] = targets as [LabVm, LabVm, LabVm];
+    // For the next test: vm3's agent stops sending (it hangs) from now on.
+    await lab.sh(vm3, 'kill -STOP "$(cat /var/run/telegraf/telegraf.pid)"');
+
+    // A role variable of the direct VM changes (its network tag); the registry is what a PATCH would change.
+    await new Registry(reader, 'outpost:').updateHost(direct.name, { network: 'lab-direct' });
+    const id = await submit('deploy-agent', { hosts: [direct.name] });
+    // The deploy play's second task (after Gathering Facts): cancel there.
+    await waitUntil(
+      'the play at its second task',
+      async () => ((await fullLog(id)).match(/^TASK \[/gm)?.length ?? 0) >= 2,
+    );
+    expect((await api(outpost.url, 'POST', `/v1/jobs/${id}/cancel`)).status).toBe(202);
+    const job = (await waitForEnd(outpost.url, id, 120_000)) as unknown as JobView;
+    expect(job.status).toBe('canceled');
+
+    const old = firstConfigs.get(direct.name);
+    const verdict = job.result?.[direct.name]?.agent;
+    expect(verdict).toMatchObject({ state: 'reporting-old-config', deploy: 'canceled', seenConfig: old });
+    expect(verdict?.config, 'this deploy wanted another configuration').not.toBe(old);
+    expect(verdict?.reason).toContain('canceled before it finished here');
+    // The agent kept its old configuration and goes on reporting with it: state and last seen agree.
+    expect(await lab.sh(direct, 'cat /etc/telegraf/telegraf.conf')).toContain(`outpost_config = "${old}"`);
+    const host = (await hosts()).get(direct.name);
+    expect(host?.agent).toMatchObject({ state: 'reporting-old-config', config: old });
+    await waitUntil('a point of the old configuration after the cancel', async () => {
+      const point = await newestPoint(direct.name);
+      return (
+        point !== undefined &&
+        point.config === old &&
+        Date.parse(point.time) > Date.parse(verdict?.lastPointAt ?? '')
+      );
+    });
+    const row = (await cli('host', 'list', '--project', PROJECT))
+      .split('\n')
+      .find((line) => line.startsWith(`${direct.name} `));
+    expect(row).toMatch(/\sreporting \(old config\)\s+\d{4}-\d\d-\d\dT/);
+  }, 240_000);
+
+  it('sends only the hosts that changed through the play: hand-edited, stopped, silent, new variable', async () => {
+    const [vm1, vm2, vm3, vm4] = targets as [LabVm, LabVm, LabVm, LabVm];
+    await lab.sh(vm1, "echo '# edited by hand' >> /etc/telegraf/telegraf.conf");
+    await lab.sh(vm2, '/etc/init.d/telegraf stop');
+    // vm3 hangs since the test before: wait until its newest point is older than the fresh window.
+    await waitUntil(
+      `${vm3.name} silent for ${FRESH_SECONDS} s`,
+      async () =>
+        Date.now() - Date.parse((await newestPoint(vm3.name))?.time ?? '') > (FRESH_SECONDS + 2) * 1000,
+      120_000,
+    );
+    const job = await deploy('deploy-agent');
+    expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
+
+    const limit = job.command?.[job.command.indexOf('--limit') + 1];
+    expect(limit?.split(',').sort(), 'the play ran on these hosts only').toEqual(
+      [vm1, vm2, vm3, direct].map((vm) => vm.name).sort(),
+    );
+    expect(job.result?.[vm4.name]?.agent).toMatchObject({
+      state: 'reporting',
+      deploy: 'unchanged (fast path)',
+    });
+    const because: Array<[LabVm, RegExp]> = [
+      [vm1, /telegraf\.conf is not what the last play wrote/],
+      [vm2, /the Telegraf service is not running/],
+      [vm3, /the agent runs but its points stopped/],
+      [
+        direct,
+        /the configuration changed: the last play applied [0-9a-f]{16}, this deploy wants [0-9a-f]{16}/,
+      ],
+    ];
+    for (const [vm, reason] of because) {
+      const result = job.result?.[vm.name];
+      expect(result?.agent, vm.name).toMatchObject({ state: 'reporting', deploy: 'applied' });
+      expect(result?.agent.playedBecause, vm.name).toMatch(reason);
+      expect(result?.changed, `${vm.name} was changed`).toBeGreaterThan(0);
+      expect((await newestPoint(vm.name))?.config, vm.name).toBe(result?.agent.config);
+    }
+
+    // The hand edit is gone; the stamp holds the checksum of what the play wrote and its configuration.
+    const conf = await lab.sh(vm1, 'cat /etc/telegraf/telegraf.conf');
+    expect(conf).not.toContain('edited by hand');
+    const stamp = JSON.parse(await lab.sh(vm1, 'cat /etc/telegraf/outpost-stamp.json')) as {
+      config_id: string;
+      files: Record<string, string>;
+    };
+    const sum = (await lab.sh(vm1, 'sha256sum /etc/telegraf/telegraf.conf')).split(' ')[0];
+    expect(stamp).toMatchObject({
+      config_id: firstConfigs.get(vm1.name),
+      files: { '/etc/telegraf/telegraf.conf': sum },
+    });
+    // The new variable reached the direct VM's points (and a new configuration id with it).
+    expect(job.result?.[direct.name]?.agent.config).not.toBe(firstConfigs.get(direct.name));
+    const [series] = await influx(
+      `SELECT "uptime", "network" FROM "agent_system" WHERE "host" = '${direct.name}' ORDER BY time DESC LIMIT 1`,
+    );
+    expect(series?.values[0]?.[2]).toBe('lab-direct');
+  }, 300_000);
 
   it("ends not-reporting naming the proxy when the proxy's sshd is stopped", async () => {
     try {
