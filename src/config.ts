@@ -1,5 +1,6 @@
 import net from 'node:net';
 import path from 'node:path';
+import { ANSIBLE_STRATEGIES, resolveStrategy, type AnsibleStrategy } from './ansible/ansible-strategy.ts';
 import { ConfigError, quote } from './errors.ts';
 
 /** Where InfluxDB is and which store the agents write to: the v1 API (database) or v2 (org/bucket/token). */
@@ -53,6 +54,8 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Worker concurrency: jobs run at once by one worker. Default 4. */
   workerConcurrency: number;
+  /** Strategy of every play (OUTPOST_ANSIBLE_STRATEGY). Default `linear`. */
+  ansibleStrategy: AnsibleStrategy;
   /** InfluxDB URL as this machine reaches it; undefined means start an embedded `influxd` when installed. */
   influxUrl: string | undefined;
   /** The store the agents write to and its credentials (OUTPOST_INFLUX_*). */
@@ -77,6 +80,7 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     apiToken: token(env, 'OUTPOST_API_TOKEN'),
     masterKey: masterKey(env, 'OUTPOST_MASTER_KEY'),
     workerConcurrency: integer(env, 'OUTPOST_WORKER_CONCURRENCY', 4, 1, 256),
+    ansibleStrategy: ansibleStrategy(env, 'OUTPOST_ANSIBLE_STRATEGY'),
     influxUrl: optionalUrl(env, 'OUTPOST_INFLUX_URL', ['http:', 'https:']),
     influx: influxSettings(env),
     agent: agentSettings(env),
@@ -125,6 +129,17 @@ function masterKey(env: Env, name: string): Buffer | undefined {
   const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new ConfigError(name, 'expected 32 bytes as 64 hex digits or base64');
   return key;
+}
+
+function ansibleStrategy(env: Env, name: string): AnsibleStrategy {
+  const chosen = oneOf(env, name, ANSIBLE_STRATEGIES, 'linear');
+  const strategy = resolveStrategy(chosen);
+  if (!strategy)
+    throw new ConfigError(
+      name,
+      `${quote(chosen)} needs ansible-mitogen: install the Debian package ansible-mitogen`,
+    );
+  return strategy;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

@@ -115,6 +115,7 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
         allowLocal: settings.allowLocal,
         runPlaybook,
         killGraceMs: settings.killGraceMs,
+        ansibleStrategy: config.ansibleStrategy,
         registry,
         keys,
         ...(agentServices.agent ? { agent: agentServices.agent } : {}),

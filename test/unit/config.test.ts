@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 
@@ -8,6 +9,25 @@ describe('loadConfig', () => {
     expect(config.httpPort).toBe(8740);
     expect(config.redisUrl).toBeUndefined();
     expect(config.workerConcurrency).toBe(4);
+    expect(config.ansibleStrategy).toEqual({ name: 'linear' });
+    expect(config.agent.freshSeconds).toBe(60);
+  });
+
+  it("runs plays with ansible-mitogen's strategy when asked and installed, and says what to install otherwise", () => {
+    const mitogen = existsSync(
+      '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy/mitogen_linear.py',
+    );
+    const attempt = () => loadConfig({ OUTPOST_ANSIBLE_STRATEGY: 'mitogen_linear' });
+    if (mitogen)
+      expect(attempt().ansibleStrategy).toEqual({
+        name: 'mitogen_linear',
+        pluginDir: '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy',
+      });
+    else expect(attempt).toThrow(/OUTPOST_ANSIBLE_STRATEGY: "mitogen_linear" needs ansible-mitogen/);
+    expect(() => loadConfig({ OUTPOST_ANSIBLE_STRATEGY: 'fast' })).toThrow(
+      /OUTPOST_ANSIBLE_STRATEGY: expected one of linear, free, mitogen_linear, mitogen_free, got "fast"/,
+    );
+    expect(() => loadConfig({ OUTPOST_AGENT_FRESH_SECONDS: '2' })).toThrow(/OUTPOST_AGENT_FRESH_SECONDS/);
   });
 
   it('names the variable and quotes the bad value', () => {

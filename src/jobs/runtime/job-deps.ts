@@ -1,3 +1,4 @@
+import type { AnsibleStrategy } from '../../ansible/ansible-strategy.ts';
 import type { runPlaybook } from '../../ansible/run-playbook.ts';
 import type { JobRecord } from '../../queue/job-record.ts';
 import type { AgentDeps } from '../agent/agent-deps.ts';
@@ -34,6 +35,8 @@ export interface JobDeps {
   runPlaybook: typeof runPlaybook;
   /** SIGTERM to SIGKILL grace of a cancelled run. Default 5000 ms. */
   killGraceMs?: number;
+  /** Strategy of every play (OUTPOST_ANSIBLE_STRATEGY); Ansible's default (linear) when absent. */
+  ansibleStrategy?: AnsibleStrategy;
   /** The live registry: enroll, probe and prepare-proxy record login, reach, keys and facts in it. */
   registry?: Registry;
   /** Project and admin keys (public keys for cloudroot, the project private key for logins). */

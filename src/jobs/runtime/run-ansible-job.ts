@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { strategyEnv } from '../../ansible/ansible-strategy.ts';
 import { buildCommand } from '../../ansible/build-command.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
 import type { RunResult } from '../../ansible/run-playbook.ts';
@@ -82,6 +83,7 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
       });
       command.env.ANSIBLE_SSH_CONTROL_PATH_DIR = path.join(dir, 'cp');
       command.env.ANSIBLE_LOCAL_TEMP = path.join(dir, 'tmp');
+      if (deps.ansibleStrategy) Object.assign(command.env, strategyEnv(deps.ansibleStrategy));
       const argv = [command.file, ...command.args];
       await run.record({ command: argv });
       await writeFile(path.join(dir, 'command.json'), JSON.stringify(argv));
