@@ -8,7 +8,9 @@
 //   mitogen  this repository with OUTPOST_ANSIBLE_STRATEGY=mitogen_linear (when installed)
 // Per way: a first deploy at each size (fresh VMs; the agent is removed again between sizes, not timed),
 // then at the largest size a no-change deploy: for `new`, the fast path and `--full` (the play) alternate
-// `--fast-rounds` times. Every job's timings (phases, the slowest tasks) are printed.
+// `--fast-rounds` times. Every job's timings (phases, the slowest tasks) are printed. With `--login`,
+// the `new` way first prepares the proxies and enrolls and probes the VMs itself (by the lab user's
+// password) at each size, timed the same way, before the deploys.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,6 +34,7 @@ const flags = readFlags({
   ways: 'new,today',
   baseline: 'main',
   fastRounds: 3,
+  login: false,
   slot: Number(process.env.OUTPOST_LAB_SLOT ?? 0),
 });
 const PROJECT = 'speed';
@@ -56,7 +59,7 @@ interface Way {
 
 interface Sample {
   way: string;
-  kind: 'first' | 'no-change (fast path)' | 'no-change (play)';
+  kind: 'first' | 'no-change (fast path)' | 'no-change (play)' | 'prepare-proxy' | 'enroll' | 'probe';
   size: number;
   seconds: number;
   status: string;
@@ -113,6 +116,18 @@ sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
   // Each way's registry (its own keys): every cloudroot accepts all of them, as enrollment would leave it.
   const keys: string[] = [];
   for (const way of ways) keys.push(...(await withService(way, (service) => register(service, lab as Lab))));
+  const newWay = ways.find((way) => way.name === 'new');
+  if (flags.login && newWay)
+    await withService(newWay, async (service) => {
+      const credentials = { user: (lab as Lab).user, password: (lab as Lab).password };
+      const proxies = (lab as Lab).proxies().map((vm) => vm.name);
+      await measureLogin(newWay, service, 'prepare-proxy', { hosts: proxies, credentials });
+      for (const size of sizes) {
+        const hosts = vms.slice(0, size).map((vm) => vm.name);
+        await measureLogin(newWay, service, 'enroll', { hosts, credentials });
+        await measureLogin(newWay, service, 'probe', { hosts });
+      }
+    });
   await eachLimited([...lab.proxies(), ...vms], 8, (vm) => createCloudroot(lab as Lab, vm, keys));
   console.log(
     `  lab of ${lab.proxies().length} proxies + ${vms.length} VMs enrolled in ${round((nowMs() - started) / 1000)} s`,
@@ -276,6 +291,40 @@ async function measure(
   console.log(
     `  ${way.name} ${kind} ${hosts.length} VMs: ${round(seconds)} s, ${job.status}, ${reporting}/${hosts.length} reporting (load ${loadAtStart})${job.status === 'successful' ? '' : `: ${String(job.reason).slice(0, 300)}`}`,
   );
+  printJobTimings(job);
+}
+
+/** One login job (prepare-proxy, enroll, probe) of `way`, timed from POST to its end. */
+async function measureLogin(
+  way: Way,
+  service: BenchService,
+  kind: 'prepare-proxy' | 'enroll' | 'probe',
+  spec: { hosts: string[]; credentials?: { user: string; password: string } },
+): Promise<void> {
+  const loadAtStart = round(os.loadavg()[0] ?? 0);
+  const begun = nowMs();
+  const id = await submitJob(service.url, {
+    kind,
+    project: PROJECT,
+    ...spec,
+    options: { timeoutSeconds: 3600 },
+  });
+  const job = (await waitForEnd(service.url, id, 3_700_000)) as unknown as JobRecord;
+  const seconds = (nowMs() - begun) / 1000;
+  samples.push({
+    way: way.name,
+    kind,
+    size: spec.hosts.length,
+    seconds,
+    status: job.status,
+    reporting: 0,
+    loadAtStart,
+    job,
+  });
+  console.log(
+    `  ${way.name} ${kind} ${spec.hosts.length} VMs: ${round(seconds)} s, ${job.status} (load ${loadAtStart})${job.status === 'successful' ? '' : `: ${String(job.reason).slice(0, 300)}`}`,
+  );
+  if (job.status !== 'successful') throw new Error(`${kind} failed: the deploys need enrolled hosts`);
   printJobTimings(job);
 }
 

@@ -84,21 +84,12 @@ export class InfluxV1Backend implements MetricsBackend {
   }
 
   async lastSeenByHost(since: Date): Promise<Map<string, string>> {
-    // A raw query, not last(*): with several selectors InfluxQL answers the range's start as the time.
-    const body = await this.#query(
-      `SELECT * FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host" ORDER BY time DESC LIMIT 1`,
-    );
-    const seen = new Map<string, string>();
-    for (const series of body.results?.[0]?.series ?? []) {
-      const host = series.tags?.host;
-      const time = series.values[0]?.[series.columns.indexOf('time')];
-      if (host !== undefined && typeof time === 'string') seen.set(host, time);
-    }
-    return seen;
+    return new Map([...(await this.heartbeats(since))].map(([host, beat]) => [host, beat.time]));
   }
 
   async heartbeats(since: Date): Promise<Map<string, Heartbeat>> {
-    // Tags not grouped by come back as columns of a raw SELECT *.
+    // A raw query, not last(*): with several selectors InfluxQL answers the range's start as the time;
+    // tags not grouped by come back as columns.
     const body = await this.#query(
       `SELECT * FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host" ORDER BY time DESC LIMIT 1`,
     );

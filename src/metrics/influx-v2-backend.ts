@@ -106,17 +106,7 @@ export class InfluxV2Backend implements MetricsBackend {
   }
 
   async lastSeenByHost(since: Date): Promise<Map<string, string>> {
-    const query = flux`from(bucket: ${this.#options.bucket})
-  |> range(start: ${since})
-  |> filter(fn: (r) => r._measurement == ${HEARTBEAT_MEASUREMENT})
-  |> group(columns: ["host"])
-  |> last()`;
-    const seen = new Map<string, string>();
-    for (const row of await this.#rows(query.toString())) {
-      const host = row.host;
-      if (typeof host === 'string' && (seen.get(host) ?? '') < row._time) seen.set(host, row._time);
-    }
-    return seen;
+    return new Map([...(await this.heartbeats(since))].map(([host, beat]) => [host, beat.time]));
   }
 
   async heartbeats(since: Date): Promise<Map<string, Heartbeat>> {
