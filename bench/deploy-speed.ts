@@ -6,6 +6,7 @@
 //   today    the code at `--baseline` (default main), extracted with `git archive`: the uplink-check
 //            play, then the play on every host, every time
 //   mitogen  this repository with OUTPOST_ANSIBLE_STRATEGY=mitogen_linear (when installed)
+//   free     this repository with OUTPOST_ANSIBLE_STRATEGY=free (hosts do not wait for each other per task)
 // Per way: a first deploy at each size (fresh VMs; the agent is removed again between sizes, not timed),
 // then at the largest size a no-change deploy: for `new`, the fast path and `--full` (the play) alternate
 // `--fast-rounds` times. Every job's timings (phases, the slowest tasks) are printed. With `--login`,
@@ -98,9 +99,17 @@ try {
         redis,
         sizes: [largest],
       });
+    else if (name === 'free')
+      ways.push({
+        name,
+        rootDir: ROOT,
+        env: { ...env, OUTPOST_ANSIBLE_STRATEGY: 'free' },
+        redis,
+        sizes: [largest],
+      });
     else if (name === 'today')
       ways.push({ name, rootDir: await extractBaseline(flags.baseline), env, redis, sizes: [largest] });
-    else throw new Error(`--ways: unknown way ${JSON.stringify(name)} (new, today, mitogen)`);
+    else throw new Error(`--ways: unknown way ${JSON.stringify(name)} (new, today, mitogen, free)`);
   }
 
   const started = nowMs();

@@ -142,8 +142,12 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
     for (const [id, miss] of fast.needsPlay) say(`${id}: through the play: ${miss.reason}`);
     const blocked = new Map<string, string>();
     for (const [id, block] of fast.blocked) {
-      say(`${id}: not deployed: ${block.reason}`);
-      blocked.set(id, `not deployed: ${block.reason}`);
+      // A probe cut short by a cancel says nothing about the host.
+      const reason = run.signal.aborted
+        ? 'not deployed: the deploy was canceled before it reached this host'
+        : `not deployed: ${block.reason}`;
+      say(`${id}: ${reason}`);
+      blocked.set(id, reason);
     }
 
     // Uplinks: claim each needed proxy's forward for the tunnel nodes, and wait until one holds it up.
@@ -224,7 +228,8 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
     await timed('proof', async () => {
       const finished = play !== undefined && (play.status === 'successful' || play.status === 'failed');
       const others = new Map<string, { wanted?: WantedAgent; step: DeployStep; reason: string }>();
-      for (const [id, reason] of blocked) others.set(id, { ...wantedOf(id), step: 'not deployed', reason });
+      for (const [id, reason] of blocked)
+        others.set(id, { ...wantedOf(id), step: run.signal.aborted ? 'canceled' : 'not deployed', reason });
       const proven = deployable.map(async ({ wanted, reason: because }) => {
         const id = wanted.host.id;
         const summary = play?.result?.[id];
