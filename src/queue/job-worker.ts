@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { createLogWriter } from '../logs/log-writer.ts';
+import type { JobTimings } from './job-record.ts';
 import type { JobStore } from './job-store.ts';
 import { QUEUE_NAME, queueKeys } from './queue-keys.ts';
 import { recoverJobs } from './recover-jobs.ts';
@@ -94,6 +95,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     const controller = new AbortController();
     running.set(jobId, controller);
     const log = createLogWriter(logs, jobId);
+    const timings: JobTimings = { phases: [], runs: [] };
     log.write('status', JSON.stringify({ status: 'running', worker: id, node: hostname() }));
     let outcome: JobOutcome;
     try {
@@ -106,6 +108,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
         log,
         ...(credentials ? { credentials } : {}),
         record: (patch) => store.update(jobId, patch),
+        timings,
       });
     } catch (error) {
       logger.error({ job: jobId, err: error }, 'job failed with an error');
@@ -128,7 +131,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
       ...(outcome.result ? { result: outcome.result } : {}),
       ...(outcome.command ? { command: outcome.command } : {}),
       ...(outcome.rc !== undefined ? { rc: outcome.rc } : {}),
-      ...(outcome.timings ? { timings: outcome.timings } : {}),
+      ...(timings.phases.length > 0 || timings.runs.length > 0 ? { timings } : {}),
       pgid: undefined,
     });
     const final = JSON.stringify({

@@ -5,7 +5,6 @@ import type { HostSummary } from '../../ansible/summarize-run.ts';
 import type { Host, HostAgent } from '../../domain/host.ts';
 import { AppError } from '../../errors.ts';
 import { waitForFirstMetrics } from '../../metrics/wait-for-first-metrics.ts';
-import type { JobTimings } from '../../queue/job-record.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
 import { resolveJobHosts } from '../runtime/create-registry-inventory.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from '../runtime/default-timeouts.ts';
@@ -64,13 +63,12 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
   const options = job.options ?? {};
   const { settings } = agent;
   const startedAt = Date.now();
-  const phases: JobTimings['phases'] = [];
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const begun = Date.now();
     try {
       return await work();
     } finally {
-      phases.push({ name, ms: Date.now() - begun });
+      run.timings?.phases.push({ name, ms: Date.now() - begun });
     }
   };
   const say = (line: string): void => run.log.write('stdout', `outpost: ${line}`);
@@ -319,10 +317,7 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
       );
       await agent.registry.updateHost(id, { agent: toHostAgent(verdict) });
     }
-    return {
-      ...outcomeOf(verdicts, play),
-      timings: { phases, runs: play?.timings?.runs ?? [] },
-    };
+    return outcomeOf(verdicts, play);
 
     /** The wanted agent of a host the play never saw: from its last known uplink, to judge its points. */
     function wantedOf(id: string): { wanted?: WantedAgent } {

@@ -13,6 +13,8 @@ export interface JobRun {
   credentials?: JobCredentials;
   /** Records progress facts on the job: the process group, the command line. */
   record(patch: Partial<Pick<JobRecord, 'pgid' | 'command' | 'rc'>>): Promise<void>;
+  /** Where the job's time goes, filled as it runs (each play's runs, a kind's own phases); kept on the job. */
+  timings?: JobTimings;
 }
 
 /** Enrollment credentials of an existing account on the hosts. */
@@ -29,7 +31,6 @@ export interface JobOutcome {
   result?: Record<string, HostSummary>;
   command?: string[];
   rc?: number;
-  timings?: JobTimings;
 }
 
 /** Runs one job to its outcome; a failed play is an outcome, never a rejection. */

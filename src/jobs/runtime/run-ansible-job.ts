@@ -5,7 +5,6 @@ import { buildCommand } from '../../ansible/build-command.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
 import type { RunResult } from '../../ansible/run-playbook.ts';
 import type { HostSummary } from '../../ansible/summarize-run.ts';
-import type { RunTiming } from '../../ansible/summarize-timings.ts';
 import { ValidationError } from '../../errors.ts';
 import { explainRunDirError } from './explain-run-dir-error.ts';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS } from './default-timeouts.ts';
@@ -58,7 +57,6 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
     let limit = options.limit;
     let hosts: Record<string, HostSummary> = {};
     let result: RunResult | undefined;
-    const runs: RunTiming[] = [];
     for (let attempt = 0; attempt <= (options.retryUnreachable ?? 0); attempt += 1) {
       if (attempt > 0) {
         run.log.write(
@@ -99,7 +97,7 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
         waitForRoom: () => run.log.ready?.(),
       });
       hosts = { ...hosts, ...result.hosts };
-      runs.push(result.timings);
+      run.timings?.runs.push(result.timings);
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
       const unreachable = Object.entries(result.hosts)
         .filter(([, h]) => h.unreachable > 0)
@@ -115,7 +113,6 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
       result: hosts,
       command: result.argv,
       ...(result.rc !== undefined ? { rc: result.rc } : {}),
-      timings: { phases: [], runs },
     };
   } catch (error) {
     throw explainRunDirError(error, dir);

@@ -88,6 +88,19 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
     expect(job.command).toContain(path.resolve('test/fixtures/playbooks/ping.yml'));
     expect(job.startedAt).toBeTypeOf('string');
     expect(job.endedAt).toBeTypeOf('string');
+    // Where the time went, kept on the job of any kind: each task with its hosts, each host.
+    const timings = job.timings as {
+      runs: { playbook: string; wallMs: number; tasks: { task: string; hosts: number; wallMs: number }[] }[];
+    };
+    expect(timings.runs).toHaveLength(1);
+    expect(timings.runs[0]?.playbook).toBe('ping.yml');
+    expect(timings.runs[0]?.tasks.map((t) => [t.task, t.hosts])).toEqual([
+      ['Ping the host', 1],
+      ['Say hello', 1],
+      ['Count to three', 1],
+    ]);
+    const wall = Date.parse(String(job.endedAt)) - Date.parse(String(job.startedAt));
+    expect(timings.runs[0]?.wallMs).toBeLessThanOrEqual(wall);
 
     // Resuming with Last-Event-ID in the middle yields exactly the rest.
     const middle = Math.floor(entries.length / 2);
