@@ -25,6 +25,7 @@ function readServeSettings(env: Env): ServeSettings {
     logMaxEntries: int('OUTPOST_LOG_MAX_ENTRIES', 100_000, 100, 100_000_000),
     logRetentionSeconds: int('OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     sseHeartbeatMs: int('OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
+    sessionTtlSeconds: int('OUTPOST_SESSION_HOURS', 12, 1, 24 * 90) * 3600,
   };
 }
 

@@ -13,7 +13,11 @@ import type { ServeOptions } from './cli/serve-command.ts';
 import type { Config } from './config.ts';
 import { ensureApiToken } from './embedded/ensure-api-token.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded/start-embedded-redis.ts';
+import { EventStore } from './events/event-store.ts';
+import { listRegistryEvents } from './events/registry-events.ts';
 import { createApp } from './http/create-app.ts';
+import { SessionStore } from './http/session-store.ts';
+import { readTunnelStatus } from './tunnels/read-tunnel-status.ts';
 import { ServiceMetrics } from './http/service-metrics.ts';
 import { createExecuteJob } from './jobs/create-execute-job.ts';
 import { createRegistryInventory } from './jobs/create-registry-inventory.ts';
@@ -39,6 +43,8 @@ export interface ServeSettings {
   logMaxEntries: number;
   logRetentionSeconds: number;
   sseHeartbeatMs: number;
+  /** Lifetime of a console session. */
+  sessionTtlSeconds: number;
 }
 
 /**
@@ -74,7 +80,16 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
     unseal: (sealed) => unseal(sealed, masterKey, 'job-credentials'),
   };
   const keys = new KeyStore(redis, masterKey, settings.prefix);
-  const registry = new Registry(redis, settings.prefix, { keys });
+  const events = new EventStore(redis, { prefix: settings.prefix });
+  const registry = new Registry(redis, settings.prefix, {
+    keys,
+    // A lost event must not fail the write it reports: readers reload what they show on reconnect.
+    onWrite: (write) =>
+      events
+        .publish(listRegistryEvents(write))
+        .then(() => undefined)
+        .catch((error: unknown) => logger.warn({ err: error }, 'event not published')),
+  });
   const prepareInventory = createRegistryInventory({ registry, keys, writeInventory });
   const store = new JobStore(redis, settings.prefix);
   const queue = new JobQueue(redis, store, logs, { prefix: settings.prefix, sealer });
@@ -160,6 +175,15 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
         },
       },
       healthy: async () => (await redis.ping()) === 'PONG',
+      sessions: new SessionStore(redis, settings.prefix, settings.sessionTtlSeconds),
+      events,
+      consoleDir: path.join(config.rootDir, 'dist', 'web'),
+      consoleViews: {
+        ...(agentServices.agent
+          ? { hostSeries: agentServices.agent.metrics.hostSeries.bind(agentServices.agent.metrics) }
+          : {}),
+        tunnelStatus: (proxy) => readTunnelStatus(redis, settings.prefix, proxy),
+      },
     });
     server = createServer(app);
     await new Promise<void>((resolve, reject) => {
