@@ -12,7 +12,7 @@ import { registryRoutes, type ProjectViews } from './registry-routes.ts';
 import { resolveServiceToken, type TokenResolver } from './resolve-service-token.ts';
 import { serveConsole } from './serve-console.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
-import { sessionRoutes, signInRoute } from './session-routes.ts';
+import { sessionRoutes, signInRoute, whoAmIRoute } from './session-routes.ts';
 import type { SessionStore } from './session-store.ts';
 
 /** What the HTTP API is built from. */
@@ -52,7 +52,10 @@ export function createApp(deps: ApiDeps): Express {
   if (deps.consoleDir) app.use(serveConsole(deps.consoleDir));
 
   const json = express.json({ limit: deps.bodyLimit ?? '1mb', strict: true });
-  if (deps.sessions) app.post('/v1/session', json, signInRoute(resolveToken, deps.sessions));
+  if (deps.sessions) {
+    app.post('/v1/session', json, signInRoute(resolveToken, deps.sessions));
+    app.get('/v1/session', whoAmIRoute(deps.sessions));
+  }
   app.use(authenticate({ resolveToken, ...(deps.sessions ? { sessions: deps.sessions } : {}) }));
   app.use(json);
   app.get('/metrics', async (_req, res) => {

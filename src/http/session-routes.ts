@@ -1,10 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { describeCrossSite, principalOf, sessionOf } from './authenticate.ts';
+import { describeCrossSite, sessionOf } from './authenticate.ts';
 import { parseInput } from './parse-input.ts';
 import type { TokenResolver } from './resolve-service-token.ts';
-import { clearSessionCookie, writeSessionCookie } from './session-cookie.ts';
+import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie.ts';
 import type { SessionStore } from './session-store.ts';
 
 const signInBody = z.object({ token: z.string().min(1).max(4096) }).strict();
@@ -26,16 +26,26 @@ export function signInRoute(resolveToken: TokenResolver, sessions: SessionStore)
   };
 }
 
-/** `GET /v1/session` (who am I, and the CSRF token) and `DELETE /v1/session` (sign out), behind authenticate. */
+/**
+ * `GET /v1/session`, open like sign-in: who is signed in with the session cookie, and its CSRF token;
+ * `{ principal: null }` when nobody is (so the console asks for a token without an error).
+ */
+export function whoAmIRoute(sessions: SessionStore): RequestHandler {
+  return async (req, res) => {
+    const id = readSessionCookie(req);
+    const session = id === undefined ? undefined : await sessions.get(id);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(
+      session
+        ? { principal: session.principal, csrf: session.csrf, expiresAt: session.expiresAt }
+        : { principal: null },
+    );
+  };
+}
+
+/** `DELETE /v1/session` (sign out), behind authenticate: ends the session and clears the cookie. */
 export function sessionRoutes(sessions: SessionStore): Router {
   const router = Router();
-  router.get('/session', (_req, res) => {
-    const session = sessionOf(res);
-    res.json({
-      principal: principalOf(res),
-      ...(session ? { csrf: session.value.csrf, expiresAt: session.value.expiresAt } : {}),
-    });
-  });
   router.delete('/session', async (req, res) => {
     const session = sessionOf(res);
     if (session) await sessions.remove(session.id);
