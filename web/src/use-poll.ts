@@ -7,13 +7,20 @@ export interface Polled<T> {
   reload(): void;
 }
 
-/** Loads `load()` now and every `everyMs` (0: once) while shown; reloads when `deps` change. */
+/** Loads `load()` now and every `everyMs` (0: once) while shown; clears and reloads when `deps` change. */
 export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknown[] = []): Polled<T> {
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [tick, setTick] = useState(0);
   const loader = useRef(load);
   loader.current = load;
+  // Other deps: what was shown belongs to the old ones.
+  const depsKey = JSON.stringify(deps);
+  const shownFor = useRef(depsKey);
+  if (shownFor.current !== depsKey) {
+    shownFor.current = depsKey;
+    if (value !== undefined) setValue(undefined);
+  }
   useEffect(() => {
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -22,12 +22,16 @@ export function DeployPage() {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
+  // Once per project (unless the fleet sent hosts): preselect its hosts Outpost can log in to.
+  const [seeded, setSeeded] = useState('');
   useEffect(() => {
-    if (query.get('hosts') || !hosts.value) return;
+    if (!hosts.value || seeded === project) return;
+    setSeeded(project);
+    if (query.get('hosts')) return;
     setSelected(
       new Set(hosts.value.filter((host) => host.login.state === 'enrolled').map((host) => host.id)),
     );
-  }, [hosts.value]);
+  }, [hosts.value, project]);
 
   const chosen = (hosts.value ?? []).filter((host) => selected.has(host.id));
   return (
