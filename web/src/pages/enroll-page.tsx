@@ -43,10 +43,16 @@ export function EnrollPage() {
     );
   }, [way, project]);
 
-  // Follow the submitted job to its end, then show what it found per host.
+  // Follow the submitted job to its end, then show what it found per host (read after the end).
+  const [found, setFound] = useState<Host[] | undefined>();
   useEffect(() => {
-    if (!job || FINAL_STATUSES.includes(job.status)) {
-      if (job) hosts.reload();
+    if (!job) return;
+    if (FINAL_STATUSES.includes(job.status)) {
+      get<Host[]>('/v1/hosts', { project: job.project }).then(
+        (list) => setFound(list.filter((host) => job.hosts?.includes(host.id))),
+        (caught: Error) => setError(caught.message),
+      );
+      hosts.reload();
       return;
     }
     const timer = setTimeout(
@@ -63,6 +69,7 @@ export function EnrollPage() {
         kind === 'enroll'
           ? { kind, project, hosts: [...selected], credentials: toJobCredentials(credentials) }
           : { kind, project, hosts: [...selected], options: { enrolledBy: 'script' } };
+      setFound(undefined);
       setJob(await post<Job>('/v1/jobs', body));
     } catch (caught) {
       setError((caught as Error).message);
@@ -72,7 +79,6 @@ export function EnrollPage() {
     }
   };
 
-  const submitted = job ? (hosts.value ?? []).filter((host) => job.hosts?.includes(host.id)) : [];
   return (
     <section aria-labelledby="enroll-title">
       <h1 id="enroll-title">Enroll hosts</h1>
@@ -156,7 +162,7 @@ export function EnrollPage() {
             {job.kind} <Link href={`/jobs/${job.id}`}>{job.id}</Link> <StateBadge state={job.status} />
           </h2>
           {job.reason && <p class="reason">{job.reason}</p>}
-          {FINAL_STATUSES.includes(job.status) && (
+          {found && (
             <table class="list" aria-label="Result per host">
               <thead>
                 <tr>
@@ -167,7 +173,7 @@ export function EnrollPage() {
                 </tr>
               </thead>
               <tbody>
-                {submitted.map((host) => {
+                {found.map((host) => {
                   const summary = job.result?.[host.id];
                   return (
                     <tr key={host.id} data-host={host.id}>
