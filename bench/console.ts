@@ -73,7 +73,8 @@ const service = await startService({
   fakeAnsible: true,
   env: { OUTPOST_LOG_MAX_ENTRIES: String(flags.lines * 2), OUTPOST_LOG_LEVEL: 'warn' },
 });
-const browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
+// The bench's probes are strings evaluated in the page, which the console's CSP (rightly) forbids.
+const browser = await launchChromium({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
 const page = browser.context.pages()[0] ?? (await browser.context.newPage());
 await page.addInitScript(LONG_TASKS);
 const base = service.url;
@@ -104,17 +105,20 @@ try {
     throw new Error(`bare client read ${bare.byType.stdout} lines`);
 
   await page.goto(`${base}/jobs/${big}`, { waitUntil: 'commit' });
-  const lastScreenMs = await (
-    await page.waitForFunction(
-      `(() => {
-        const log = document.querySelector('.log');
-        return log && log.dataset.lines === '${flags.lines}' && log.querySelector('[data-line="${flags.lines}"]')
-          && document.querySelector('[data-connection="complete"]') ? performance.now() : false;
-      })()`,
-      undefined,
-      { polling: 'raf', timeout: 120_000 },
-    )
-  ).jsonValue();
+  // The last screen: the last line drawn. Then every line in the page (search covers them all).
+  const inPage = async (condition: string): Promise<number> =>
+    (
+      await page.waitForFunction(`(${condition}) ? performance.now() : false`, undefined, {
+        polling: 'raf',
+        timeout: 120_000,
+      })
+    ).jsonValue() as Promise<number>;
+  const lastScreenMs = await inPage(
+    `[...document.querySelectorAll('.log .line')].some((line) => line.textContent.startsWith('line ${flags.lines} '))`,
+  );
+  const allLinesMs = await inPage(
+    `document.querySelector('.log[data-lines="${flags.lines}"]') && document.querySelector('[data-connection="complete"]')`,
+  );
   const searches: number[] = [];
   for (let i = 0; i < flags.searches; i++) {
     const target = Math.floor(((i + 1) / (flags.searches + 1)) * flags.lines);
@@ -149,6 +153,7 @@ try {
     lines: flags.lines,
     bareReadMs,
     lastScreenMs,
+    allLinesMs,
     searches,
     scrollLongestTaskMs: scrollLongest,
   };
@@ -263,6 +268,7 @@ try {
   const b = results.bigLog as {
     bareReadMs: number;
     lastScreenMs: number;
+    allLinesMs: number;
     searches: number[];
     scrollLongestTaskMs: number;
   };
@@ -289,6 +295,14 @@ try {
       ratio: round(b.lastScreenMs / b.bareReadMs),
       goal: '<= 1000 ms',
       verdict: verdict(b.lastScreenMs <= 1000),
+    },
+    {
+      figure: `${flags.lines} lines: every line in the page`,
+      console: `${round(b.allLinesMs)} ms`,
+      floor: `${round(b.bareReadMs)} ms (bare SSE reads all)`,
+      ratio: round(b.allLinesMs / b.bareReadMs),
+      goal: '',
+      verdict: '',
     },
     {
       figure: `search over all lines (max of ${b.searches.length})`,

@@ -20,11 +20,17 @@ const RECAP_LINE = /^([^\s:]+)\s+:\s+ok=/;
  * sequence number, so a resumed stream can never add a line twice.
  */
 export class LogModel {
-  readonly lines: string[] = [];
-  readonly lower: string[] = [];
-  readonly hostOf: (string | undefined)[] = [];
-  readonly hosts = new Map<string, HostSummary>();
+  lines: string[] = [];
+  lower: string[] = [];
+  hostOf: (string | undefined)[] = [];
+  hosts = new Map<string, HostSummary>();
+  /** Hosts whose counts came from a recap (absolute, not to be added to). */
+  readonly recapped = new Set<string>();
+  /** Sequence of the first entry held; entries before it may be prepended once. */
+  firstSeq = 0;
   lastSeq = 0;
+  /** Bumped when lines are prepended: line numbers shift, so indexes built on them start over. */
+  generation = 0;
   status: string | undefined;
   reason: string | undefined;
   ended = false;
@@ -35,6 +41,7 @@ export class LogModel {
   append(entries: LogEntry[]): void {
     for (const entry of entries) {
       if (entry.seq <= this.lastSeq) continue;
+      if (this.firstSeq === 0) this.firstSeq = entry.seq;
       this.lastSeq = entry.seq;
       if (entry.type === 'stdout') this.#addLine(entry.data);
       else if (entry.type === 'event') this.#applyEvent(entry.data);
@@ -45,6 +52,43 @@ export class LogModel {
         if (entry.type === 'end') this.ended = true;
       }
     }
+    this.version += 1;
+  }
+
+  /**
+   * Puts the entries before `firstSeq` in front (the log was opened at its tail to show the end at once):
+   * lines in one concatenation, per-host counts added (a recap's counts replace them), first errors kept.
+   */
+  prepend(entries: LogEntry[]): void {
+    const head = new LogModel();
+    head.append(entries.filter((entry) => entry.seq < this.firstSeq));
+    if (head.lastSeq === 0) return;
+    this.lines = head.lines.concat(this.lines);
+    this.lower = head.lower.concat(this.lower);
+    this.hostOf = head.hostOf.concat(this.hostOf);
+    const hosts = new Map(head.hosts);
+    for (const [host, summary] of this.hosts) {
+      const before = hosts.get(host);
+      if (!before || this.recapped.has(host)) {
+        hosts.set(host, { ...summary, ...(before?.firstError ? { firstError: before.firstError } : {}) });
+        continue;
+      }
+      hosts.set(host, {
+        ok: before.ok + summary.ok,
+        changed: before.changed + summary.changed,
+        failed: before.failed + summary.failed,
+        skipped: before.skipped + summary.skipped,
+        unreachable: before.unreachable + summary.unreachable,
+        ...((before.firstError ?? summary.firstError)
+          ? { firstError: before.firstError ?? summary.firstError }
+          : {}),
+      });
+    }
+    this.hosts = hosts;
+    for (const host of head.recapped) this.recapped.add(host);
+    this.status ??= head.status;
+    this.firstSeq = head.firstSeq;
+    this.generation += 1;
     this.version += 1;
   }
 
@@ -90,6 +134,7 @@ export class LogModel {
     if (event.event === 'recap' && event.hosts && !Array.isArray(event.hosts)) {
       for (const [host, counts] of Object.entries(event.hosts)) {
         const s = summary(host);
+        this.recapped.add(host);
         Object.assign(s, {
           ok: counts.ok,
           changed: counts.changed,

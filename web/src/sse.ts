@@ -23,6 +23,10 @@ export interface StreamOptions {
   onDrop?(reason: string): void;
   /** Stop for good on this event type (a job's `end`). */
   endOn?: string;
+  /** Stop for good before the first event this is true of (it is not delivered). */
+  stopBefore?(event: SseEvent): boolean;
+  /** Called once when the stream stopped by `endOn` or `stopBefore`. */
+  onDone?(): void;
   /** An HTTP error that is not worth retrying (401, 404). */
   onFatal?(status: number): void;
 }
@@ -69,15 +73,22 @@ export function openStream(url: string, options: StreamOptions): Stream {
         const events = parseBlocks(buffer.slice(0, cut));
         buffer = buffer.slice(cut + 2);
         const delivered: SseEvent[] = [];
+        let stop = false;
         for (const event of events.events) {
+          if (event.type !== '' && options.stopBefore?.(event)) {
+            stop = true;
+            break;
+          }
           if (event.id !== undefined) lastId = event.id;
           if (event.type !== '') delivered.push(event);
+          if (options.endOn && event.type === options.endOn) stop = true;
         }
         if (events.retry !== undefined) retryMs = events.retry;
         if (delivered.length > 0) options.onEvents(delivered);
-        if (options.endOn && delivered.some((event) => event.type === options.endOn)) {
+        if (stop) {
           closed = true;
           controller.abort();
+          options.onDone?.();
           return;
         }
       }

@@ -53,13 +53,19 @@ export function LogView(props: {
   const atBottom = useRef(true);
   const frame = useRef(0);
 
-  const lineIndex = useMemo(() => (props.host ? new LineIndex(props.host) : undefined), [props.host, model]);
+  const lineIndex = useMemo(
+    () => (props.host ? new LineIndex(props.host) : undefined),
+    [props.host, model, model.generation],
+  );
   lineIndex?.extend(model);
   const count = lineIndex ? lineIndex.indices.length : model.lines.length;
   const lineAt = (row: number): number => (lineIndex ? (lineIndex.indices[row] ?? 0) : row);
 
   const needle = props.search.trim().toLowerCase();
-  const searchIndex = useMemo(() => (needle ? new SearchIndex(needle) : undefined), [needle, lineIndex]);
+  const searchIndex = useMemo(
+    () => (needle ? new SearchIndex(needle) : undefined),
+    [needle, lineIndex, model.generation],
+  );
   searchIndex?.extend(model, count, lineAt);
   const matches = searchIndex?.matches.length ?? 0;
   useEffect(() => props.onMatches(matches), [matches]);

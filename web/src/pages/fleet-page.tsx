@@ -95,15 +95,23 @@ export function FleetPage() {
     return byState;
   }, [all]);
   const needle = filterText.trim().toLowerCase();
-  const shown = useMemo(() => {
-    const rows = all.filter(
-      (host) =>
-        (project === '' || host.project === project) &&
-        (state === '' || host.agent.state === state) &&
-        (needle === '' || searchText(host, proxies).includes(needle)),
-    );
-    return sortHosts(rows, sort, proxies);
-  }, [all, project, state, needle, sort, proxies]);
+  // Sorted and made searchable once per change of the hosts; a keystroke only filters.
+  const sorted = useMemo(
+    () => sortHosts(all, sort, proxies).map((host) => [host, searchText(host, proxies)] as const),
+    [all, sort, proxies],
+  );
+  const shown = useMemo(
+    () =>
+      sorted
+        .filter(
+          ([host, text]) =>
+            (project === '' || host.project === project) &&
+            (state === '' || host.agent.state === state) &&
+            (needle === '' || text.includes(needle)),
+        )
+        .map(([host]) => host),
+    [sorted, project, state, needle],
+  );
 
   const chosen = all.filter((host) => selected.has(host.id));
   const act = async (kind: string): Promise<void> => {

@@ -7,8 +7,24 @@ import { StateBadge } from '../components/state-badge.tsx';
 import { formatDuration, formatTime } from '../format.ts';
 import { LogModel, type LogEntry } from '../log-model.ts';
 import { navigate, setQuery, useLocation } from '../router.ts';
-import { openStream, type Stream } from '../sse.ts';
+import { openStream, type SseEvent, type Stream } from '../sse.ts';
 import { FINAL_STATUSES, type Job } from '../types.ts';
+
+// Entries read first from the end of the log: more than a screen, little enough to arrive at once.
+const TAIL_ENTRIES = 2000;
+
+/** The log entries of SSE events (each event's data is one entry). */
+function parseEntries(events: SseEvent[]): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (const event of events) {
+    try {
+      entries.push(JSON.parse(event.data) as LogEntry);
+    } catch {
+      // Not an entry (this server sends nothing else); skipped.
+    }
+  }
+  return entries;
+}
 
 /** A job: its live log (resumed with Last-Event-ID on a drop), per-host status, cancel and relaunch. */
 export function JobPage(props: { id: string }) {
@@ -28,26 +44,51 @@ export function JobPage(props: { id: string }) {
 
   useEffect(() => {
     let frame = 0;
-    const s = openStream(`/v1/jobs/${props.id}/events`, {
+    let head: Stream | undefined;
+    let headDone = false;
+    const redraw = (): void => {
+      // One redraw per frame however many batches arrive.
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => setVersion(model.version));
+    };
+    const settle = (): void => {
+      if (model.ended && headDone) setConnection('complete');
+    };
+    const fatal = (status: number): void =>
+      setError(status === 404 ? `no job ${props.id}` : `the log could not be read (HTTP ${status})`);
+    // The lines before the tail, read once in the background; search and the host filter cover them after.
+    const loadHead = (firstSeq: number): void => {
+      if (firstSeq <= 1) {
+        headDone = true;
+        return;
+      }
+      const collected: LogEntry[] = [];
+      head = openStream(`/v1/jobs/${props.id}/events?from=1`, {
+        stopBefore: (event) => Number(event.id) >= firstSeq,
+        onEvents: (events) => {
+          for (const entry of parseEntries(events)) collected.push(entry);
+        },
+        onDone: () => {
+          model.prepend(collected);
+          headDone = true;
+          redraw();
+          settle();
+        },
+        onFatal: fatal,
+      });
+    };
+    // The end of the log first, so a long one shows its last screen at once; then live until `end`.
+    const s = openStream(`/v1/jobs/${props.id}/events?tail=${TAIL_ENTRIES}`, {
       endOn: 'end',
       onOpen: () => setConnection('live'),
       onDrop: (reason) => setConnection(`reconnecting (${reason})`),
-      onFatal: (status) =>
-        setError(status === 404 ? `no job ${props.id}` : `the log could not be read (HTTP ${status})`),
+      onFatal: fatal,
       onEvents: (events) => {
-        const entries: LogEntry[] = [];
-        for (const event of events) {
-          try {
-            entries.push(JSON.parse(event.data) as LogEntry);
-          } catch {
-            // Not an entry (cannot happen with this server); skipped.
-          }
-        }
-        model.append(entries);
-        if (model.ended) setConnection('complete');
-        // One redraw per frame however many batches arrive.
-        cancelAnimationFrame(frame);
-        frame = requestAnimationFrame(() => setVersion(model.version));
+        const opening = model.firstSeq === 0;
+        model.append(parseEntries(events));
+        if (opening && model.firstSeq > 0) loadHead(model.firstSeq);
+        redraw();
+        settle();
       },
     });
     stream.current = s;
@@ -56,6 +97,7 @@ export function JobPage(props: { id: string }) {
     return () => {
       cancelAnimationFrame(frame);
       s.close();
+      head?.close();
     };
   }, [props.id]);
 
