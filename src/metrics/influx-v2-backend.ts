@@ -1,4 +1,4 @@
-import { InfluxDB, flux, fluxDuration, type QueryApi } from '@influxdata/influxdb-client';
+import { InfluxDB, flux, type QueryApi } from '@influxdata/influxdb-client';
 import {
   SERIES_SPECS,
   chartValue,
@@ -117,12 +117,14 @@ export class InfluxV2Backend implements MetricsBackend {
 
   async hostSeries(host: string, window: SeriesWindow): Promise<Series[]> {
     const start = new Date(Date.now() - window.seconds * 1000);
-    const every = fluxDuration(`${window.stepSeconds}s`);
+    // A duration literal from our own whole number of seconds.
+    const every = `${Math.max(1, Math.trunc(window.stepSeconds))}s`;
     const perSpec = await Promise.all(
       SERIES_SPECS.map(async (spec) => {
         const rows = await this.#rows(seriesQuery(this.#options.bucket, spec, host, start, every));
         const lines = new Map<string, Series>();
         for (const row of rows) {
+          if (row._measurement !== spec.measurement) continue;
           const value = chartValue(spec, row._value);
           if (value === undefined) continue;
           const by = spec.by === undefined ? undefined : String(row[spec.by]);
@@ -179,13 +181,7 @@ export class InfluxV2Backend implements MetricsBackend {
 }
 
 /** The Flux query of one chart: means per window (or their non-negative per-second rate) of the host's points. */
-function seriesQuery(
-  bucket: string,
-  spec: SeriesSpec,
-  host: string,
-  start: Date,
-  every: ReturnType<typeof fluxDuration>,
-): string {
+function seriesQuery(bucket: string, spec: SeriesSpec, host: string, start: Date, every: string): string {
   const fields = spec.fields.map((field) => flux`r._field == ${field}`.toString()).join(' or ');
   const tags = [
     ...Object.entries(spec.where ?? {}).map(([tag, value]) => flux`r[${tag}] == ${value}`.toString()),
@@ -201,7 +197,7 @@ function seriesQuery(
     flux`from(bucket: ${bucket})`.toString(),
     flux`  |> range(start: ${start})`.toString(),
     `  |> filter(fn: (r) => ${filter.join(' and ')})`,
-    flux`  |> aggregateWindow(every: ${every}, fn: mean, createEmpty: false)`.toString(),
+    `  |> aggregateWindow(every: ${every}, fn: mean, createEmpty: false)`,
     ...(spec.rate ? ['  |> derivative(unit: 1s, nonNegative: true)'] : []),
   ].join('\n');
 }
