@@ -8,7 +8,7 @@ interface AgentLike {
 
 /**
  * The events a registry write publishes: one `<kind>` event carrying the entity as it now is, and an
- * `agent` event when a host's agent state changed.
+ * `agent` event when an update changed a host's agent state.
  */
 export function listRegistryEvents(change: RegistryWrite): NewEvent[] {
   const entity = (change.after ?? change.before ?? {}) as AgentLike & { id?: string };
@@ -24,7 +24,7 @@ export function listRegistryEvents(change: RegistryWrite): NewEvent[] {
       },
     },
   ];
-  if (change.kind === 'host') {
+  if (change.kind === 'host' && change.action === 'updated') {
     const from = (change.before as AgentLike | undefined)?.agent?.state;
     const to = (change.after as AgentLike | undefined)?.agent;
     if (to?.state !== undefined && to.state !== from) {
