@@ -65,6 +65,16 @@ async function signIn(page: Page, base: string): Promise<void> {
   await page.getByRole('heading', { name: 'Fleet' }).waitFor();
 }
 
+/** A job whose stand-in ansible-playbook writes numbered 100-byte stdout lines (see fake-ansible). */
+function submitLines(vars: Record<string, number>): Promise<string> {
+  return submitJob(service.url, {
+    kind: 'run-playbook',
+    playbook: 'test/fixtures/playbooks/ping.yml',
+    hosts: ['localhost'],
+    options: { extraVars: { bench_mode: 'stdout', bench_numbered: true, bench_line_bytes: 100, ...vars } },
+  });
+}
+
 const redis = await startRedis();
 const varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-console-'));
 const service = await startService({
@@ -83,20 +93,7 @@ try {
   await signIn(page, base);
 
   // 1. A finished job of `lines` lines.
-  const big = await submitJob(base, {
-    kind: 'run-playbook',
-    playbook: 'test/fixtures/playbooks/ping.yml',
-    hosts: ['localhost'],
-    options: {
-      extraVars: {
-        bench_mode: 'stdout',
-        bench_events: flags.lines,
-        bench_rate: 0,
-        bench_numbered: true,
-        bench_line_bytes: 100,
-      },
-    },
-  });
+  const big = await submitLines({ bench_events: flags.lines, bench_rate: 0 });
   await waitForEnd(base, big);
   const floorStart = nowMs();
   const bare = await followSse(base, big).done;
@@ -161,21 +158,7 @@ try {
   // 2. Following a job that writes `rate` lines/s for `seconds`.
   const total = flags.rate * flags.seconds;
   await page.goto(`${base}/jobs`);
-  const live = await submitJob(base, {
-    kind: 'run-playbook',
-    playbook: 'test/fixtures/playbooks/ping.yml',
-    hosts: ['localhost'],
-    options: {
-      extraVars: {
-        bench_mode: 'stdout',
-        bench_events: total,
-        bench_rate: flags.rate,
-        bench_numbered: true,
-        bench_line_bytes: 100,
-        bench_start_delay_ms: 4000,
-      },
-    },
-  });
+  const live = await submitLines({ bench_events: total, bench_rate: flags.rate, bench_start_delay_ms: 4000 });
   const bareTimes: number[] = [];
   const follower = followSse(base, live, {
     onBlock: (block, at) => {

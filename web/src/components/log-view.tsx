@@ -3,7 +3,7 @@ import { parseAnsi } from '../ansi.ts';
 import type { LogModel } from '../log-model.ts';
 
 const LINE_HEIGHT = 18;
-const OVERSCAN = 30;
+const OVERSCAN = 12;
 const HEADER = /^(play|task|running handler|play recap)\b/;
 
 /** Which lines a view shows: all, or one host's lines plus the play and task headers around them. */
