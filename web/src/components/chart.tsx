@@ -8,7 +8,13 @@ import type { SeriesLine } from '../types.ts';
 const PALETTE = ['#2f7ed8', '#e4572e', '#29a35a', '#a05cd6', '#d4a017', '#17a2b8', '#d63384', '#6c757d'];
 
 /** One uPlot chart of a host metric: several lines on one time axis, sized to its container. */
-export function Chart(props: { title: string; lines: SeriesLine[]; unit: SeriesLine['unit'] }) {
+export function Chart(props: {
+  title: string;
+  lines: SeriesLine[];
+  unit: SeriesLine['unit'];
+  /** The window shown, epoch ms: the whole of it, however few points there are yet. */
+  window: [number, number];
+}) {
   const box = useRef<HTMLDivElement>(null);
   const points = props.lines.reduce((sum, line) => sum + line.points.length, 0);
   useEffect(() => {
@@ -27,7 +33,10 @@ export function Chart(props: { title: string; lines: SeriesLine[]; unit: SeriesL
         height: 180,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: props.unit === '%' ? { range: [0, 100] } : { auto: true } },
+        scales: {
+          x: { time: true, range: [props.window[0] / 1000, props.window[1] / 1000] },
+          y: props.unit === '%' ? { range: [0, 100] } : { auto: true },
+        },
         axes: [
           {
             stroke: '#888',
@@ -64,7 +73,7 @@ export function Chart(props: { title: string; lines: SeriesLine[]; unit: SeriesL
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.lines, props.unit]);
+  }, [props.lines, props.unit, props.window[0], props.window[1]]);
   return (
     <figure class="chart" data-points={points} aria-label={`${props.title}: ${points} points`}>
       <figcaption>{props.title}</figcaption>

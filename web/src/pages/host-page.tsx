@@ -27,7 +27,7 @@ export function HostPage(props: { id: string }) {
   const host = usePoll(() => get<Host>(`/v1/hosts/${props.id}`), 10_000, [props.id]);
   const jobs = usePoll(() => get<Job[]>('/v1/jobs', { host: props.id, limit: '50' }), 10_000, [props.id]);
   const series = usePoll(
-    () => get<{ series: SeriesLine[] }>(`/v1/hosts/${props.id}/series`, { range }),
+    () => get<{ series: SeriesLine[]; from: string; to: string }>(`/v1/hosts/${props.id}/series`, { range }),
     range === '24h' ? 60_000 : 10_000,
     [props.id, range],
   );
@@ -39,6 +39,10 @@ export function HostPage(props: { id: string }) {
       groups.set(line.metric, [...(groups.get(line.metric) ?? []), line]);
     return groups;
   }, [series.value]);
+  const chartWindow = useMemo<[number, number]>(
+    () => (series.value ? [Date.parse(series.value.from), Date.parse(series.value.to)] : [0, 0]),
+    [series.value],
+  );
   return (
     <section aria-labelledby="host-title">
       <h1 id="host-title">
@@ -131,6 +135,7 @@ export function HostPage(props: { id: string }) {
               metric === 'cpu' || metric === 'mem' || metric === 'disk' ? '%' : metric === 'net' ? 'B/s' : ''
             }
             lines={byMetric.get(metric) ?? NO_LINES}
+            window={chartWindow}
           />
         ))}
       </div>
