@@ -49,10 +49,13 @@ if (keep) {
   console.log(`  Sign in with the API token: ${paint('1', mission.token)}`);
   console.log(`  Lab slot ${mission.lab.slot}; work files (serve.log) in ${mission.work}`);
   console.log('  Press Ctrl+C to tear everything down (Outpost, its Redis and InfluxDB, the lab).');
+  // Held open until Ctrl+C (or SIGTERM), whatever else the event loop still has to do.
+  const alive = setInterval(() => undefined, 60_000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  clearInterval(alive);
 }
 narrator.step('Tear everything down: Outpost, its embedded Redis and InfluxDB, the lab');
 await mission.stop();
