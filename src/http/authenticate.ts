@@ -67,11 +67,11 @@ export function describeCrossSite(req: Request): string | undefined {
 }
 
 /** The console session the request was authenticated with, if it came with the cookie. */
-export function sessionOf(res: Response): { id: string; value: Session } | undefined {
+export function readSession(res: Response): { id: string; value: Session } | undefined {
   return res.locals.session as { id: string; value: Session } | undefined;
 }
 
 /** The principal {@link authenticate} resolved; the service principal when the route is not behind it. */
-export function principalOf(res: Response): Principal {
+export function readPrincipal(res: Response): Principal {
   return (res.locals.principal as Principal | undefined) ?? SERVICE_PRINCIPAL;
 }

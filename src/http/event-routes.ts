@@ -3,7 +3,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { ValidationError, quote } from '../errors.ts';
 import type { EventStore, OutpostEvent } from '../events/event-store.ts';
-import { principalOf } from './authenticate.ts';
+import { readPrincipal } from './authenticate.ts';
 import { parseInput } from './parse-input.ts';
 import type { Principal } from './principal.ts';
 
@@ -27,7 +27,7 @@ export function eventRoutes(events: EventStore, options: { heartbeatMs?: number 
         `expected an event id like 1700000000000-0, got ${quote(header)}`,
       );
     const after = header ?? query.after ?? (await events.lastId());
-    const principal = principalOf(res);
+    const principal = readPrincipal(res);
     const controller = new AbortController();
     res.on('close', () => controller.abort());
     res.status(200);

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { describeCrossSite, sessionOf } from './authenticate.ts';
+import { describeCrossSite, readSession } from './authenticate.ts';
 import { parseInput } from './parse-input.ts';
 import type { TokenResolver } from './resolve-service-token.ts';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie.ts';
@@ -47,7 +47,7 @@ export function whoAmIRoute(sessions: SessionStore): RequestHandler {
 export function sessionRoutes(sessions: SessionStore): Router {
   const router = Router();
   router.delete('/session', async (req, res) => {
-    const session = sessionOf(res);
+    const session = readSession(res);
     if (session) await sessions.remove(session.id);
     clearSessionCookie(req, res);
     res.status(204).end();

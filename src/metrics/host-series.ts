@@ -81,7 +81,7 @@ export function nameSeries(spec: SeriesSpec, field: string, by: string | undefin
 }
 
 /** A point's value as charted: a finite number (CPU inverted to "used"), or undefined to drop it. */
-export function chartValue(spec: SeriesSpec, value: unknown): number | undefined {
+export function toChartValue(spec: SeriesSpec, value: unknown): number | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   return spec.invert ? Math.max(0, 100 - value) : value;
 }

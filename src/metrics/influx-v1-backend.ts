@@ -1,7 +1,7 @@
 import { AppError } from '../errors.ts';
 import {
   SERIES_SPECS,
-  chartValue,
+  toChartValue,
   nameSeries,
   type Series,
   type SeriesSpec,
@@ -110,7 +110,7 @@ export class InfluxV1Backend implements MetricsBackend {
           const column = series.columns.indexOf(field);
           const points: [number, number][] = [];
           for (const row of series.values) {
-            const value = chartValue(spec, row[column]);
+            const value = toChartValue(spec, row[column]);
             if (value !== undefined) points.push([Number(row[0]), value]);
           }
           lines.push({ metric: spec.metric, name: nameSeries(spec, field, by), unit: spec.unit, points });

@@ -1,7 +1,7 @@
 import { InfluxDB, flux, type QueryApi } from '@influxdata/influxdb-client';
 import {
   SERIES_SPECS,
-  chartValue,
+  toChartValue,
   nameSeries,
   type Series,
   type SeriesSpec,
@@ -125,7 +125,7 @@ export class InfluxV2Backend implements MetricsBackend {
         const lines = new Map<string, Series>();
         for (const row of rows) {
           if (row._measurement !== spec.measurement) continue;
-          const value = chartValue(spec, row._value);
+          const value = toChartValue(spec, row._value);
           if (value === undefined) continue;
           const by = spec.by === undefined ? undefined : String(row[spec.by]);
           const name = nameSeries(spec, row._field, by);
