@@ -129,7 +129,7 @@ export class LogStore {
         );
         return (reply?.[0]?.[1] ?? []).map(toEntry);
       },
-      close: () => connection.disconnect(),
+      close: () => disconnectOnce(connection),
     };
   }
 
@@ -156,7 +156,7 @@ export class LogStore {
    */
   async *follow(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<LogEntry> {
     const blocking = this.#redis.duplicate();
-    const onAbort = (): void => blocking.disconnect();
+    const onAbort = (): void => disconnectOnce(blocking);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let last = afterSeq;
@@ -188,7 +188,7 @@ export class LogStore {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      blocking.disconnect();
+      disconnectOnce(blocking);
     }
   }
 
@@ -216,4 +216,12 @@ function toEntry([id, fields]: RawEntry): LogEntry {
     time: map.get('time') ?? '',
     data: map.get('data') ?? '',
   };
+}
+
+/**
+ * Disconnects unless already ended: ioredis arms a 2 s timer on every disconnect() that only the socket's
+ * 'close' clears, so a second call on a closed socket keeps the process alive 2 s for nothing.
+ */
+function disconnectOnce(connection: Redis): void {
+  if (connection.status !== 'end') connection.disconnect();
 }
