@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -83,12 +83,32 @@ export async function startApi(
       resolve();
     });
   });
+  // Responses in flight, so the stop knows when every connection is idle and can be closed at once.
+  const inFlight = new Set<ServerResponse>();
+  let drained: (() => void) | undefined;
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (inFlight.size === 0) drained?.();
+    });
+  });
   stack.push('api', async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     closing.abort();
-    const cut = setTimeout(() => server.closeAllConnections(), IN_FLIGHT_GRACE_MS);
+    if (inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        const cut = setTimeout(resolve, IN_FLIGHT_GRACE_MS);
+        drained = () => {
+          clearTimeout(cut);
+          resolve();
+        };
+      });
+    }
+    // Keep-alive connections of ended streams are idle now; anything still busy after the grace is cut.
+    server.closeIdleConnections();
+    server.closeAllConnections();
     await closed;
-    clearTimeout(cut);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;

@@ -5,7 +5,7 @@ import type { InventoryModel } from '../inventory/build-inventory-model.ts';
 import { buildScriptInventory, type ScriptInventory } from '../inventory/build-script-inventory.ts';
 import { inventoryPaths } from '../inventory/inventory-paths.ts';
 import type { RenderedInventory } from '../inventory/render-inventory.ts';
-import { writeRenderedInventory } from '../inventory/write-inventory.ts';
+import { writeRenderedInventory } from '../inventory/write-rendered-inventory.ts';
 import type { ApiClient } from './api-client.ts';
 
 /**

@@ -1,8 +1,7 @@
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import type { InventoryModel } from './build-inventory-model.ts';
 import type { InventoryPaths } from './inventory-paths.ts';
-import { renderInventory, type RenderedInventory, type WriteInventoryInput } from './render-inventory.ts';
+import { renderInventory, type WriteInventoryInput } from './render-inventory.ts';
+import { writeRenderedInventory } from './write-rendered-inventory.ts';
 
 export type { WriteInventoryInput } from './render-inventory.ts';
 
@@ -19,24 +18,4 @@ export async function writeInventory(input: WriteInventoryInput): Promise<Writte
   const rendered = renderInventory(input);
   await writeRenderedInventory(rendered);
   return { ...rendered.paths, model: rendered.model };
-}
-
-/**
- * Creates the directories (private ones made 0700 even when they exist) and writes each file to a temporary
- * name and renames it, so a concurrent reader never sees half a file.
- */
-export async function writeRenderedInventory(
-  rendered: Pick<RenderedInventory, 'dirs' | 'files'>,
-): Promise<void> {
-  for (const dir of rendered.dirs) {
-    await mkdir(dir.path, { recursive: true, mode: dir.mode });
-    if (dir.private) await chmod(dir.path, dir.mode);
-  }
-  for (const file of rendered.files) await replaceFile(file.path, file.content, file.mode);
-}
-
-async function replaceFile(file: string, content: string, mode: number): Promise<void> {
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, content, { mode, flag: 'wx' });
-  await rename(temporary, file);
 }

@@ -115,7 +115,7 @@ export class LogStore {
 
   /** A reader with its own connection for XREAD BLOCK; close it when done. */
   blockingReader(): BlockingLogReader {
-    const connection = this.#redis.duplicate();
+    const connection = this.#redis.duplicate(BLOCKING);
     return {
       readAfter: async (jobId, afterSeq, count, blockMs) => {
         const reply = await connection.xread(
@@ -155,7 +155,7 @@ export class LogStore {
    * aborts. Uses its own blocking connection, closed when the iteration stops.
    */
   async *follow(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<LogEntry> {
-    const blocking = this.#redis.duplicate();
+    const blocking = this.#redis.duplicate(BLOCKING);
     const onAbort = (): void => disconnectOnce(blocking);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -217,6 +217,12 @@ function toEntry([id, fields]: RawEntry): LogEntry {
     data: map.get('data') ?? '',
   };
 }
+
+/**
+ * A blocking reader's connection: opened at its first read (a follower that leaves at once opens none),
+ * and not waited for at disconnect beyond 100 ms (nothing is pending on it that matters).
+ */
+const BLOCKING = { lazyConnect: true, disconnectTimeout: 100 } as const;
 
 /**
  * Disconnects unless already ended: ioredis arms a 2 s timer on every disconnect() that only the socket's
