@@ -62,10 +62,10 @@ export function createServices(config: Config, options: ServicesOptions): Servic
         );
       },
     });
-    if (options.roles.includes('tunnels')) startTunnels(config, core, side, logger, stack);
-    if (options.roles.includes('api'))
-      url = await startApi(config, core, side, metrics, logger, stack, options.announceToken ?? (() => {}));
-    if (options.roles.includes('worker')) await startWorker(config, core, side, metrics, logger, stack);
+    const context = { config, core, side, metrics, logger, stack };
+    if (options.roles.includes('tunnels')) startTunnels(context);
+    if (options.roles.includes('api')) url = await startApi(context, options.announceToken ?? (() => {}));
+    if (options.roles.includes('worker')) await startWorker(context);
   }
 
   return {

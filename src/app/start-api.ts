@@ -1,18 +1,13 @@
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { createApp } from '../http/create-app.ts';
-import type { ServiceMetrics } from '../http/service-metrics.ts';
 import { inventoryPaths } from '../inventory/inventory-paths.ts';
 import { renderProjectInventory, writeProjectInventory } from '../registry/write-project-inventory.ts';
 import { ensureApiToken } from '../secrets/ensure-api-token.ts';
 import { renderEnrollScript } from '../secrets/render-enroll-script.ts';
-import type { Core } from './open-core.ts';
-import type { AgentSide } from './start-agent-side.ts';
-import type { ShutdownStack } from './shutdown-stack.ts';
+import type { RoleContext } from './role-context.ts';
 
 /** How long requests still in flight at stop may take to finish before their connections are cut. */
 const IN_FLIGHT_GRACE_MS = 1000;
@@ -23,12 +18,7 @@ const IN_FLIGHT_GRACE_MS = 1000;
  * `announceToken` is told about a token generated now (main.ts shows it on a terminal, never in the log).
  */
 export async function startApi(
-  config: Config,
-  core: Core,
-  side: AgentSide,
-  metrics: ServiceMetrics,
-  logger: Logger,
-  stack: ShutdownStack,
+  { config, core, side, metrics, logger, stack }: RoleContext,
   announceToken: (token: string, file: string) => void,
 ): Promise<string> {
   const { token, created, file } = await ensureApiToken(config.varDir, config.apiToken);

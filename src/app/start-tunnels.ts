@@ -1,22 +1,12 @@
-import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
 import { listWantedUplinks } from '../jobs/agent/list-wanted-uplinks.ts';
 import { runProjectTunnels } from '../tunnels/run-project-tunnels.ts';
-import type { Core } from './open-core.ts';
-import type { AgentSide } from './start-agent-side.ts';
-import type { ShutdownStack } from './shutdown-stack.ts';
+import type { RoleContext } from './role-context.ts';
 
 /**
  * The tunnels role: one tunnel node per project fed from the registry, holding the uplink forwards of
  * proxies whose hosts are monitored through them. Holds nothing without InfluxDB to forward to.
  */
-export function startTunnels(
-  config: Config,
-  core: Core,
-  side: AgentSide,
-  logger: Logger,
-  stack: ShutdownStack,
-): void {
+export function startTunnels({ config, core, side, logger, stack }: RoleContext): void {
   const agent = side.agent;
   if (!agent) {
     logger.warn('tunnels role: no InfluxDB to forward uplinks to; no tunnels are held');

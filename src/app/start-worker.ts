@@ -1,23 +1,18 @@
 import path from 'node:path';
-import type { Logger } from 'pino';
 import { runPlaybook } from '../ansible/run-playbook.ts';
-import type { Config } from '../config.ts';
-import type { ServiceMetrics } from '../http/service-metrics.ts';
 import { createExecuteJob } from '../jobs/runtime/create-execute-job.ts';
 import { startJobWorker, type JobWorker } from '../queue/job-worker.ts';
-import type { Core } from './open-core.ts';
-import type { AgentSide } from './start-agent-side.ts';
-import type { ShutdownStack } from './shutdown-stack.ts';
+import type { RoleContext } from './role-context.ts';
 
 /** The worker role: takes jobs from the queue on its own Redis connection and runs them. */
-export async function startWorker(
-  config: Config,
-  core: Core,
-  side: AgentSide,
-  metrics: ServiceMetrics,
-  logger: Logger,
-  stack: ShutdownStack,
-): Promise<JobWorker> {
+export async function startWorker({
+  config,
+  core,
+  side,
+  metrics,
+  logger,
+  stack,
+}: RoleContext): Promise<JobWorker> {
   const connection = core.connect();
   stack.push('worker redis connection', () => connection.quit().catch(() => connection.disconnect()));
   const runsDir = path.join(config.varDir, 'runs');
