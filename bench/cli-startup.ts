@@ -1,7 +1,7 @@
 // CLI start-up and serve stop: wall time of `outpost --help` and `outpost host list` (a client command
 // against a running API) over N runs each, interleaved with `node -e 0` in the same rounds so load hits
 // all alike; then how long `outpost serve` takes from SIGTERM to exit, idle and with a log follower.
-// Goal (issue 14): `outpost --help` p50 <= 120 ms.
+// Goal: `outpost --help` p50 <= 120 ms.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
