@@ -29,7 +29,7 @@ export async function startInProcess(options: {
     ),
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
   };
-  const services = createServices(config, { roles: options.roles, logger: pino({ level: 'warn' }) });
+  const services = createServices(config, { roles: options.roles, logger: pino({ level: 'error' }) });
   await services.start();
   return { services, config, client: new ApiClient({ url: services.url ?? '', token: IN_PROCESS_TOKEN }) };
 }
