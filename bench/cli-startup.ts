@@ -12,7 +12,8 @@ import { BENCH_TOKEN, startService, submitJob } from './support/outpost-service.
 import { ROOT, printTable, readFlags, writeResult } from './support/report.ts';
 import { round, summarize, type Summary } from './support/stats.ts';
 
-const flags = readFlags({ runs: 20, stops: 5 });
+// --also PATH: another checkout's bin/outpost.js, timed in the same rounds (e.g. the version before a change).
+const flags = readFlags({ runs: 20, stops: 5, also: '' });
 const machine = machineInfo();
 console.log(`cli start-up: ${flags.runs} runs each, interleaved; ${describeMachine(machine)}`);
 
@@ -36,6 +37,7 @@ try {
     ['node -e 0', ['-e', '0']],
     ['outpost --help', [BIN, '--help']],
     ['outpost host list', [BIN, 'host', 'list'], clientEnv],
+    ...(flags.also ? [[`--also: outpost --help`, [flags.also, '--help']] as [string, string[]]] : []),
   ];
   const samples = new Map<string, number[]>(commands.map(([name]) => [name, []]));
   for (const [, args, env] of commands) time(args, env); // warm the file cache
