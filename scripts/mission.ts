@@ -43,8 +43,23 @@ export interface Mission {
   stop(): Promise<void>;
 }
 
-/** Builds the lab (2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis and InfluxDB. */
-export async function startMission(options: { slot: number; narrator: Narrator }): Promise<Mission> {
+/** The lab's size: VPCs, target VMs per VPC, directly reachable VMs. */
+export interface LabShape {
+  vpcs: number;
+  vmsPerVpc: number;
+  directVms: number;
+}
+
+/**
+ * Builds the lab (default 2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis
+ * and InfluxDB; `serveEnv` adds to its environment.
+ */
+export async function startMission(options: {
+  slot: number;
+  narrator: Narrator;
+  shape?: LabShape;
+  serveEnv?: Record<string, string>;
+}): Promise<Mission> {
   const { narrator } = options;
   const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-mission-'));
   const cleanups: (() => Promise<unknown>)[] = [() => rm(work, { recursive: true, force: true })];
@@ -64,8 +79,11 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       '-f',
       path.join(work, 'operator-key'),
     ]);
-    narrator.step('Build the lab: 2 VPCs (a proxy and 2 VMs each) and 1 directly reachable VM');
-    const lab = await up({ slot: options.slot, vpcs: 2, vmsPerVpc: 2, directVms: 1 });
+    const shape = options.shape ?? { vpcs: 2, vmsPerVpc: 2, directVms: 1 };
+    narrator.step(
+      `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each) and ${shape.directVms} directly reachable VM`,
+    );
+    const lab = await up({ slot: options.slot, ...shape });
     cleanups.push(() => lab.down());
     for (const vm of lab.vms) {
       const where = [
@@ -95,6 +113,7 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       // Telegraf cannot be downloaded here: the offline method installs the labelled test stand-in package.
       OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
       OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+      ...options.serveEnv,
     };
     narrator.command(
       `OUTPOST_INFLUX_BIND=${lab.controlAddress} OUTPOST_TELEGRAF_INSTALL_METHOD=offline OUTPOST_TELEGRAF_PACKAGE_DIR=… outpost serve`,

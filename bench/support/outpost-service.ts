@@ -31,11 +31,13 @@ export interface ServiceOptions {
   fakeAnsible?: boolean;
   /** Extra node options of the service process, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
-  /** Repository the service runs from (its bin/, src/, roles/, playbooks/). Default: this one. */
+  /** `--role` values of `outpost serve`. Default: every role. */
+  roles?: ('api' | 'worker' | 'tunnels')[];
+  /** Repository the service runs from (its bin/, dist/, roles/, playbooks/). Default: this one. */
   rootDir?: string;
 }
 
-/** Starts `node bin/outpost.js serve` (api and worker roles, local runs allowed) and waits for the API. */
+/** Starts `node bin/outpost.js serve` (every role unless `roles`, local runs allowed) and waits for the API. */
 export async function startService(options: ServiceOptions): Promise<BenchService> {
   const port = await freePort();
   mkdirSync(options.varDir, { recursive: true });
@@ -45,8 +47,9 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
     ...(options.nodeArgs ?? []),
     ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
   ];
+  const roles = options.roles ? ['--role', ...options.roles] : [];
   const root = options.rootDir ?? ROOT;
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve', ...roles], {
     cwd: root,
     stdio: ['ignore', log, log],
     env: {

@@ -1,3 +1,5 @@
+import type { Series, SeriesWindow } from './host-series.ts';
+
 /** One point of a host's agent metrics as read back from InfluxDB. */
 export interface HostPoint {
   measurement: string;
@@ -37,6 +39,8 @@ export interface MetricsBackend {
   lastSeenByHost(since: Date): Promise<Map<string, string>>;
   /** The newest heartbeat (`agent_system`) point of each host since `since`, with its configuration id. */
   heartbeats(since: Date): Promise<Map<string, Heartbeat>>;
+  /** The chart lines of `host` (see SERIES_SPECS) over the last `window`, averaged per step. */
+  hostSeries(host: string, window: SeriesWindow): Promise<Series[]>;
 }
 
 /** Measurement every Telegraf agent deployed by Outpost writes (the `system` input with the `agent_` prefix). */

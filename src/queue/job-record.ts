@@ -1,7 +1,7 @@
 import type { HostSummary } from '../ansible/summarize-run.ts';
 import type { RunTiming } from '../ansible/summarize-timings.ts';
 
-/** The kinds of job (DESIGN.md). */
+/** The kinds of job: one orchestrator each under src/jobs/. */
 export const JOB_KINDS = [
   'enroll',
   'probe',

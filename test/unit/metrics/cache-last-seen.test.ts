@@ -12,6 +12,7 @@ function backend(answer: () => Promise<Map<string, string>>): MetricsBackend & {
     firstSeen: () => Promise.resolve(undefined),
     latestPoints: () => Promise.resolve([]),
     heartbeats: () => Promise.resolve(new Map()),
+    hostSeries: () => Promise.resolve([]),
     lastSeenByHost: () => {
       b.calls += 1;
       return answer();
