@@ -13,7 +13,7 @@
 // the `new` way first prepares the proxies and enrolls and probes the VMs itself (by the lab user's
 // password) at each size, timed the same way, before the deploys.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { up, type Lab } from '../test/lab/lab.ts';
@@ -363,6 +363,11 @@ async function extractBaseline(ref: string): Promise<string> {
   execFileSync('git', ['-C', ROOT, 'archive', `--output=${tar}`, '--', ref]);
   execFileSync('tar', ['-x', '-f', tar, '-C', dir]);
   await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  // It runs compiled code (dist/) when its package.json says so.
+  const scripts = (
+    JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
+  ).scripts;
+  if (scripts?.build) execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' });
   const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', ref]).toString().trim();
   console.log(`  today's code: ${ref} (${commit}) in ${dir}`);
   return dir;
