@@ -44,6 +44,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
     .option('--tags <tags>', 'ansible --tags, comma separated', list)
     .option('--check', 'ansible --check')
     .option('--diff', 'ansible --diff')
+    .option('--full', 'deploy-agent: run the play on every host, even those the fast path finds right')
     .option('--extra-vars <json>', 'extra vars as a JSON object')
     .option('--timeout <seconds>', 'job timeout', Number)
     .option('--idempotency-key <key>', 'the same key returns the same job')
@@ -55,6 +56,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
         ...(opts.tags ? { tags: opts.tags } : {}),
         ...(opts.check ? { check: true } : {}),
         ...(opts.diff ? { diff: true } : {}),
+        ...(opts.full ? { full: true } : {}),
         ...(opts.extraVars ? { extraVars: JSON.parse(opts.extraVars as string) as unknown } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
       };
