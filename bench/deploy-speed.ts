@@ -22,7 +22,15 @@ import { labEntities } from '../test/support/lab-entities.ts';
 import { startRedis, type TestRedis } from '../test/support/redis.ts';
 import { buildTelegrafDeb } from '../test/support/telegraf-deb.ts';
 import { createCloudroot } from '../test/integration/inventory/reach-lab.ts';
+import { Redis } from 'ioredis';
+import { buildProbeCommand } from '../src/jobs/agent/probe-agents.ts';
 import type { JobRecord } from '../src/queue/job-record.ts';
+import { Registry } from '../src/registry/registry.ts';
+import { writeProjectInventory } from '../src/registry/write-project-inventory.ts';
+import { KeyStore } from '../src/secrets/key-store.ts';
+import { runSsh } from '../src/ssh/run-ssh.ts';
+import { stopControlMasters } from '../src/ssh/stop-control-masters.ts';
+import { BENCH_MASTER_KEY } from './support/lab-fleet.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
 import { api, startService, submitJob, waitForEnd, type BenchService } from './support/outpost-service.ts';
 import { printTable, readFlags, ROOT, writeResult } from './support/report.ts';
@@ -71,6 +79,8 @@ interface Sample {
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-speed-'));
 const samples: Sample[] = [];
+const floors: { vms: number; sshTrueSeconds: number; probeSeconds: number; failed: number; load: number }[] =
+  [];
 let lab: Lab | undefined;
 const cleanups: (() => Promise<void>)[] = [];
 try {
@@ -158,6 +168,7 @@ sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
                   : ['no-change (play)', 'no-change (fast path)'];
             for (const kind of kinds) await measure(way, service, kind, hosts);
           }
+          if (way.name === 'new') await measureSshFloor(way, hosts);
         } else if (way.name === 'new') await measure(way, service, 'no-change (fast path)', hosts);
         // Back to enrolled VMs with nothing installed, for the next first deploy (not timed).
         const removal = await waitForEnd(
@@ -217,10 +228,12 @@ const verdict = {
   fastOverPlay: fast && play ? round(play / fast) : undefined,
   noChangeTarget: 5,
 };
+printTable('SSH floor of the fast path (25 at a time, no ControlMaster per host)', floors);
 printTable('verdict', [verdict]);
 await writeResult('deploy-speed', machine, {
   flags,
   verdict,
+  floors,
   samples: samples.map(({ job, ...rest }) => ({
     ...rest,
     jobId: job.id,
@@ -301,6 +314,53 @@ async function measure(
     `  ${way.name} ${kind} ${hosts.length} VMs: ${round(seconds)} s, ${job.status}, ${reporting}/${hosts.length} reporting (load ${loadAtStart})${job.status === 'successful' ? '' : `: ${String(job.reason).slice(0, 300)}`}`,
   );
   printJobTimings(job);
+}
+
+/**
+ * The floor under the fast path at this size: one `ssh host true` per host through the same generated
+ * ssh_config (ProxyJump over the proxies' ControlMaster connections), 25 at a time, and the same with
+ * the fast path's probe command instead of `true`: what is SSH's, what is the probe's.
+ */
+async function measureSshFloor(way: Way, hosts: string[]): Promise<void> {
+  const redis = new Redis(way.redis.url);
+  const dir = await mkdtemp(path.join(work, 'floor-'));
+  try {
+    const keys = new KeyStore(redis, BENCH_MASTER_KEY, 'outpost:');
+    const written = await writeProjectInventory(
+      { registry: new Registry(redis, 'outpost:', { keys }), keys },
+      PROJECT,
+      dir,
+    );
+    const timeAll = async (command: string): Promise<{ seconds: number; failed: number }> => {
+      const begun = nowMs();
+      let failed = 0;
+      await eachLimited(hosts, 25, async (host) => {
+        const result = await runSsh(written.sshConfig, host, command, { sshOptions: ['ControlMaster=no'] });
+        if (result.exitCode !== 0) failed += 1;
+      });
+      return { seconds: (nowMs() - begun) / 1000, failed };
+    };
+    const loadAtStart = round(os.loadavg()[0] ?? 0);
+    const bare = await timeAll('true');
+    const probe = await timeAll(buildProbeCommand({}));
+    floors.push({
+      vms: hosts.length,
+      sshTrueSeconds: round(bare.seconds),
+      probeSeconds: round(probe.seconds),
+      failed: bare.failed + probe.failed,
+      load: loadAtStart,
+    });
+    console.log(
+      `  ssh floor ${hosts.length} VMs: 'ssh host true' ${round(bare.seconds)} s, the probe command ${round(probe.seconds)} s (load ${loadAtStart}, ${bare.failed + probe.failed} failed)`,
+    );
+  } finally {
+    await stopControlMasters(
+      path.join(dir, 'ssh_config'),
+      (lab as Lab).proxies().map((vm) => vm.name),
+    ).catch(() => 0);
+    await redis.quit().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** One login job (prepare-proxy, enroll, probe) of `way`, timed from POST to its end. */
