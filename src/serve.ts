@@ -13,6 +13,7 @@ import type { ServeOptions } from './cli/serve-command.ts';
 import type { Config } from './config.ts';
 import { ensureApiToken } from './embedded/ensure-api-token.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded/start-embedded-redis.ts';
+import { answerClientErrors } from './http/answer-client-errors.ts';
 import { createApp } from './http/create-app.ts';
 import { ServiceMetrics } from './http/service-metrics.ts';
 import { createExecuteJob } from './jobs/create-execute-job.ts';
@@ -137,6 +138,7 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
       logs,
       heartbeatMs: settings.sseHeartbeatMs,
       registry,
+      allowLocal: settings.allowLocal,
       views: {
         inventoryYaml: async (project) => {
           const dir = path.join(config.rootDir, 'inventories', project);
@@ -162,6 +164,7 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
       healthy: async () => (await redis.ping()) === 'PONG',
     });
     server = createServer(app);
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
       server?.once('error', reject);
       server?.listen(config.httpPort, config.httpHost, resolve);

@@ -2,9 +2,9 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { jobRoutes, type JobRouteDeps } from './job-routes.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
-import type { RegistryPort } from './registry-port.ts';
 import { rekeyRoutes } from './rekey-routes.ts';
 import { registryRoutes, type ProjectViews } from './registry-routes.ts';
+import { requireJsonBody } from './require-json-body.ts';
 import { requireToken } from './require-token.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 
@@ -14,7 +14,6 @@ export interface ApiDeps extends JobRouteDeps {
   token: string;
   logger: Logger;
   metrics: ServiceMetrics;
-  registry?: RegistryPort;
   views?: ProjectViews;
   /** express.json limit. Default `1mb`. */
   bodyLimit?: string;
@@ -34,6 +33,7 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   app.use(requireToken(deps.token));
+  app.use(requireJsonBody);
   app.use(express.json({ limit: deps.bodyLimit ?? '1mb', strict: true }));
   app.get('/metrics', async (_req, res) => {
     res.type('text/plain; version=0.0.4').send(await deps.metrics.render());

@@ -14,6 +14,7 @@ import { runTargetedPlaybook } from './run-targeted-playbook.ts';
 import { selfTestProxy, type ProxySelfTest } from './self-test-proxy.ts';
 import { preparedInventory } from './prepared-inventory.ts';
 import { releaseControlDir } from '../inventory/release-control-dir.ts';
+import type { Registry } from '../registry/registry.ts';
 
 /** One proxy's line of a prepare-proxy job's result. */
 export type PreparedProxyLine = HostSummary & {
@@ -110,6 +111,7 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
         await releaseControlDir(check);
         await rm(check.keysDir, { recursive: true, force: true });
       }
+      await recordSelfTest(login.registry, proxy.id, line.selfTest);
       run.log.write(
         'stdout',
         `outpost: self-test of proxy ${proxy.id}: ${line.selfTest.ok ? `a remote forward on ${line.selfTest.bindAddress ?? ''}:${line.selfTest.port ?? ''} carried a request from the proxy (${line.selfTest.ms ?? 0} ms)` : `FAILED — ${line.selfTest.detail ?? ''}`}`,
@@ -129,6 +131,17 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
     ...(play?.command ? { command: play.command } : {}),
     ...(play?.rc !== undefined ? { rc: play.rc } : {}),
   };
+}
+
+/** Keeps the self-test on the proxy: `proxy list` shows it, and a deploy tells a never-prepared proxy. */
+async function recordSelfTest(registry: Registry, id: string, test: ProxySelfTest): Promise<void> {
+  await registry.updateProxy(id, {
+    selfTest: {
+      at: new Date().toISOString(),
+      ...test,
+      ...(test.detail ? { detail: test.detail.replace(/\s+/g, ' ').slice(0, 500) } : {}),
+    },
+  });
 }
 
 function empty(): HostSummary {
