@@ -82,6 +82,9 @@ function entityCommand(
       );
       if (opts.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else process.stderr.write(`outpost: ${noun} ${String(created.id)} added\n`);
+      // The API adds warnings it would not refuse for (a proxy serving another proxy's network).
+      for (const warning of (created.warnings ?? []) as string[])
+        process.stderr.write(`outpost: warning: ${warning}\n`);
     });
   command
     .command('list')

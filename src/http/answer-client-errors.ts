@@ -10,7 +10,7 @@ const DETAILS: Record<string, [number, string]> = {
   HPE_INVALID_CONSTANT: [400, 'request line: not valid HTTP'],
   HPE_INVALID_CONTENT_LENGTH: [400, 'Content-Length: not a valid length'],
   HPE_UNEXPECTED_CONTENT_LENGTH: [400, 'Content-Length: not allowed together with Transfer-Encoding'],
-  HPE_INVALID_TRANSFER_ENCODING: [400, 'Transfer-Encoding: not valid'],
+  HPE_INVALID_TRANSFER_ENCODING: [400, 'Transfer-Encoding: not valid, or sent with Content-Length'],
   HPE_INVALID_CHUNK_SIZE: [400, 'body: a chunk size is not valid'],
   HPE_INVALID_HEADER_TOKEN: [400, 'headers: a header name or value is not valid'],
   HPE_LF_EXPECTED: [400, 'headers: a line does not end with CRLF'],
