@@ -3,7 +3,7 @@
  * CLI commands an operator would type, then everything torn down. Exits non-zero if any step fails.
  */
 import { defaultSlot } from '../test/lab/lab.ts';
-import { latestMetrics, runMissionSteps, startMission, type Narrator } from './mission.ts';
+import { latestMetrics, runMissionSteps, startMission, type Narrator, type StopMission } from './mission.ts';
 
 const tty = process.stdout.isTTY;
 const paint = (code: string, text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -16,7 +16,23 @@ const narrator: Narrator = {
   output: (text) => console.log(text.replace(/^/gm, '  ')),
 };
 
-const mission = await startMission({ slot: defaultSlot(), narrator });
+// Ctrl-C or SIGTERM half-way tears everything down as the end does, then exits 128 + signal number.
+let stopEarly: StopMission | undefined;
+let tearingDown = false;
+for (const [signal, number] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+] as const) {
+  // `on`, not `once`: `timeout` and npm both pass a SIGTERM on, and a second one must not cut the teardown short.
+  process.on(signal, () => {
+    if (tearingDown) return;
+    tearingDown = true;
+    console.error(paint('1;31', `\n${signal}: tearing everything down (Outpost, the lab)`));
+    void (stopEarly?.() ?? Promise.resolve()).finally(() => process.exit(128 + number));
+  });
+}
+
+const mission = await startMission({ slot: defaultSlot(), narrator, onStop: (stop) => (stopEarly = stop) });
 let failed = false;
 try {
   await runMissionSteps(mission, narrator);
