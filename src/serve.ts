@@ -16,8 +16,8 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './embedded/start-embedde
 import { answerClientErrors } from './http/answer-client-errors.ts';
 import { createApp } from './http/create-app.ts';
 import { ServiceMetrics } from './http/service-metrics.ts';
-import { createExecuteJob } from './jobs/create-execute-job.ts';
-import { createRegistryInventory } from './jobs/create-registry-inventory.ts';
+import { createExecuteJob } from './jobs/runtime/create-execute-job.ts';
+import { createRegistryInventory } from './jobs/runtime/create-registry-inventory.ts';
 import { writeInventory } from './inventory/write-inventory.ts';
 import { Registry } from './registry/registry.ts';
 import { KeyStore } from './secrets/key-store.ts';
