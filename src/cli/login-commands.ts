@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
+import { describeOutcome } from './describe-outcome.ts';
 import { exitCodeOf, followAndPrint } from './job-commands.ts';
 
 interface CredentialOptions {
@@ -35,7 +36,7 @@ export function loginCommands(
       if (opts.json) process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
       return;
     }
-    setExit(await followAndPrint(client(), job.id));
+    setExit(await followAndPrint(client(), job.id, job.status));
     const ended = await client().request<JobRecord>('GET', `/v1/jobs/${job.id}`);
     if (opts.json) process.stdout.write(`${JSON.stringify(ended, null, 2)}\n`);
     else printOutcome(ended);
@@ -155,30 +156,6 @@ async function readStdin(): Promise<string> {
 
 /** One line per target: enrolled / reach / self-test, or why not. */
 function printOutcome(job: JobRecord): void {
-  for (const [id, raw] of Object.entries(job.result ?? {})) {
-    const line = raw as unknown as {
-      login?: { state: string; way?: string; reason?: string };
-      probe?: { reach?: string; ways: Record<string, { ok: boolean; reason?: string; detail?: string }> };
-      selfTest?: { ok: boolean; bindAddress?: string; port?: number; detail?: string };
-      verified?: { ok: boolean; detail?: string };
-      firstError?: { msg: string };
-    };
-    const parts: string[] = [];
-    if (line.login) parts.push(`login ${line.login.state}${line.login.way ? ` (${line.login.way})` : ''}`);
-    if (line.probe) {
-      parts.push(`reach ${line.probe.reach ?? 'none'}`);
-      for (const [way, found] of Object.entries(line.probe.ways))
-        parts.push(`${way}=${found.ok ? 'ok' : (found.reason ?? 'failed')}`);
-    }
-    if (line.verified)
-      parts.push(`cloudroot ${line.verified.ok ? 'ok' : `failed: ${line.verified.detail ?? ''}`}`);
-    if (line.selfTest)
-      parts.push(
-        line.selfTest.ok
-          ? `self-test ok (${line.selfTest.bindAddress ?? ''}:${line.selfTest.port ?? ''})`
-          : `self-test FAILED: ${line.selfTest.detail ?? ''}`,
-      );
-    if (line.firstError && parts.length === 0) parts.push(`failed: ${line.firstError.msg}`);
-    process.stdout.write(`${id}: ${parts.join(', ')}\n`);
-  }
+  for (const [id, line] of Object.entries(job.result ?? {}))
+    process.stdout.write(`${id}: ${describeOutcome(line)}\n`);
 }
