@@ -11,6 +11,7 @@ interface CredentialOptions {
   passwordStdin?: boolean;
   passwordFile?: string;
   keyFile?: string;
+  keyPassphraseFile?: string;
 }
 
 interface LoginOptions extends CredentialOptions {
@@ -118,7 +119,8 @@ function withCredentials(command: Command): Command {
     .option('--user <name>', 'existing account to log in with (default root)')
     .option('--password-stdin', "read the account's password from stdin (with --key-file: sudo's password)")
     .option('--password-file <file>', "read the account's password from a file")
-    .option('--key-file <file>', "the account's private key (OpenSSH or PEM, no passphrase)")
+    .option('--key-file <file>', "the account's private key (OpenSSH or PEM)")
+    .option('--key-passphrase-file <file>', "the passphrase of --key-file's key, when it is encrypted")
     .option('-f, --follow', 'follow the job to its end and print each target’s outcome')
     .option('--json', 'print the job as JSON');
 }
@@ -134,6 +136,11 @@ async function readCredentials(
   else if (opts.passwordFile) password = (await readFile(opts.passwordFile, 'utf8')).replace(/\r?\n$/, '');
   else if (env.OUTPOST_ENROLL_PASSWORD) password = env.OUTPOST_ENROLL_PASSWORD;
   const privateKey = opts.keyFile ? await readFile(opts.keyFile, 'utf8') : undefined;
+  const passphrase = opts.keyPassphraseFile
+    ? (await readFile(opts.keyPassphraseFile, 'utf8')).replace(/\r?\n$/, '')
+    : undefined;
+  if (passphrase !== undefined && !privateKey)
+    throw new ValidationError('--key-passphrase-file', 'only with --key-file');
   if (!password && !privateKey) {
     if (!required) return undefined;
     throw new ValidationError(
@@ -145,6 +152,7 @@ async function readCredentials(
     ...(opts.user ? { user: opts.user } : {}),
     ...(password ? { password } : {}),
     ...(privateKey ? { privateKey } : {}),
+    ...(passphrase ? { passphrase } : {}),
   };
 }
 

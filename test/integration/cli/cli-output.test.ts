@@ -256,4 +256,24 @@ describe('job list', () => {
     expect(await ids('--limit', '1')).toEqual([jobs.local]);
     expect((await cli('job', 'list', '--limit', '0')).code).toBe(1);
   });
+
+  it('says "queued" once when a submitted job is followed', async () => {
+    const run = await cli(
+      'job',
+      'submit',
+      'run-playbook',
+      '--hosts',
+      'localhost',
+      '--playbook',
+      'test/fixtures/playbooks/ping.yml',
+      '-f',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const said = run.stderr.split('\n').filter((line) => line.startsWith('outpost: job '));
+    expect(said.map((line) => line.replace(/job-[a-z0-9-]+/, 'ID'))).toEqual([
+      'outpost: job ID queued',
+      'outpost: job ID running',
+      'outpost: job ID successful',
+    ]);
+  });
 });
