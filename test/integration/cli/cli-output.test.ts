@@ -4,18 +4,15 @@
  * PORT, proxy list's prepared state. Jobs here run a play with a local connection: per-host results,
  * no traffic to the registered addresses.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../../src/registry/registry.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
-import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
+import { api, outpostCli, startOutpost, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9zZjQ0dGVzdGtleW5vdGFyZWFsa2V5YWF5YWJjZGVmZ2hp';
 let redis: TestRedis;
 let varDir: string;
@@ -95,19 +92,7 @@ afterAll(async () => {
   if (varDir) await rm(varDir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [path.join(ROOT, 'bin/outpost.js'), ...args],
-      { cwd: ROOT, env: { ...process.env, OUTPOST_URL: outpost.url, OUTPOST_API_TOKEN: TEST_TOKEN } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (...args: string[]) => outpostCli(outpost.url, args);
 
 /** The table's rows as arrays of cells (split on runs of two or more spaces). */
 function table(text: string): string[][] {
@@ -255,25 +240,5 @@ describe('job list', () => {
     expect(await ids('--kind', 'probe')).toEqual([]);
     expect(await ids('--limit', '1')).toEqual([jobs.local]);
     expect((await cli('job', 'list', '--limit', '0')).code).toBe(1);
-  });
-
-  it('says "queued" once when a submitted job is followed', async () => {
-    const run = await cli(
-      'job',
-      'submit',
-      'run-playbook',
-      '--hosts',
-      'localhost',
-      '--playbook',
-      'test/fixtures/playbooks/ping.yml',
-      '-f',
-    );
-    expect(run.code, run.stderr).toBe(0);
-    const said = run.stderr.split('\n').filter((line) => line.startsWith('outpost: job '));
-    expect(said.map((line) => line.replace(/job-[a-z0-9-]+/, 'ID'))).toEqual([
-      'outpost: job ID queued',
-      'outpost: job ID running',
-      'outpost: job ID successful',
-    ]);
   });
 });

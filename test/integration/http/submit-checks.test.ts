@@ -4,19 +4,16 @@
  * bodies of another media type and requests that are not HTTP. An `outpost serve --role api` with no
  * worker: nothing submitted here ever runs, so no traffic leaves loopback.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { recordTestSecret } from '../../support/test-evidence.ts';
-import { api, startOutpost, TEST_TOKEN, type OutpostProcess } from './start-outpost.ts';
+import { api, outpostCli, startOutpost, type OutpostProcess } from './start-outpost.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 let redis: TestRedis;
 let varDir: string;
 let outpost: OutpostProcess;
@@ -58,19 +55,7 @@ function proxyBody(id: string): Record<string, unknown> {
   };
 }
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [path.join(ROOT, 'bin/outpost.js'), ...args],
-      { cwd: ROOT, env: { ...process.env, OUTPOST_URL: outpost.url, OUTPOST_API_TOKEN: TEST_TOKEN } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (...args: string[]) => outpostCli(outpost.url, args);
 
 const submit = (body: Record<string, unknown>) => api(outpost.url, 'POST', '/v1/jobs', body);
 

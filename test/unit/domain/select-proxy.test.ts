@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { selectProxy, tiedProxies } from '../../../src/domain/select-proxy.ts';
 import { describeProxyOverlaps } from '../../../src/domain/proxy-overlaps.ts';
-import type { Host } from '../../../src/domain/host.ts';
+import { host } from '../inventory/fixtures.ts';
 import type { Proxy } from '../../../src/domain/proxy.ts';
 
 const proxy = (id: string, networks: string[], project = 'acme'): Proxy => ({
@@ -55,16 +55,6 @@ describe('selectProxy', () => {
 });
 
 describe('describeProxyOverlaps', () => {
-  const host = (id: string, address: string, extra: Partial<Host> = {}): Host => ({
-    id,
-    project: 'acme',
-    address,
-    sshPort: 22,
-    login: { state: 'unknown' },
-    agent: { state: 'none' },
-    ...extra,
-  });
-
   it('warns of a network another proxy serves, and of the hosts that now match both', () => {
     const narrow = proxy('narrow', ['198.51.100.0/26']);
     const twin = proxy('twin', ['198.51.100.0/26', '192.0.2.0/24']);

@@ -16,7 +16,8 @@ describe('writeInventory', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes the four artefacts, keys 0600 in a 0700 directory, and returns their paths', async () => {
+  /** A project with a host behind a proxy, and both keys. */
+  const writeAcme = async () => {
     const { privateKey } = generateKeypair('t');
     const written = await writeInventory({
       dir: path.join(dir, 'acme'),
@@ -25,6 +26,11 @@ describe('writeInventory', () => {
       proxies: [proxy('edge', '198.51.100.0/26')],
       keys: { project: privateKey, admin: privateKey },
     });
+    return { privateKey, written };
+  };
+
+  it('writes the four artefacts, keys 0600 in a 0700 directory, and returns their paths', async () => {
+    const { privateKey, written } = await writeAcme();
     expect(written.hostsFile).toBe(path.join(dir, 'acme/hosts.yml'));
     expect((await stat(written.projectKey)).mode & 0o777).toBe(0o600);
     expect((await stat(written.adminKey)).mode & 0o777).toBe(0o600);
@@ -38,14 +44,7 @@ describe('writeInventory', () => {
   });
 
   it('writes only files inventories/README.md lists', async () => {
-    const { privateKey } = generateKeypair('t');
-    const written = await writeInventory({
-      dir: path.join(dir, 'acme'),
-      project: 'acme',
-      hosts: [host('vm1', '198.51.100.5', { hostKey: HOST_KEY })],
-      proxies: [proxy('edge', '198.51.100.0/26')],
-      keys: { project: privateKey, admin: privateKey },
-    });
+    const { written } = await writeAcme();
     const names = (await readdir(written.dir, { recursive: true })).map((name) =>
       name === 'cp' || name === 'keys' ? `${name}/` : name,
     );

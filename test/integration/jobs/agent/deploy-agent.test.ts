@@ -169,18 +169,18 @@ async function logOf(jobId: string): Promise<string> {
   return String(body).slice(-6000);
 }
 
+/** The environment of the `outpost` CLI against this file's service. */
+function cliEnv(): Record<string, string | undefined> {
+  return { ...process.env, OUTPOST_URL: outpost.url, OUTPOST_API_TOKEN: TEST_TOKEN, OUTPOST_VAR_DIR: varDir };
+}
+
 async function cli(...args: string[]): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [path.join(ROOT, 'bin/outpost.js'), ...args],
     {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        OUTPOST_URL: outpost.url,
-        OUTPOST_API_TOKEN: TEST_TOKEN,
-        OUTPOST_VAR_DIR: varDir,
-      },
+      env: cliEnv(),
     },
   );
   return stdout;
@@ -205,15 +205,7 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
         PROJECT,
         '--follow',
       ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          OUTPOST_URL: outpost.url,
-          OUTPOST_API_TOKEN: TEST_TOKEN,
-          OUTPOST_VAR_DIR: varDir,
-        },
-      },
+      { cwd: ROOT, env: cliEnv() },
     );
     const jobId = /outpost: job (job-[a-z0-9-]+) queued/.exec(run.screen.join('\n'))?.[1] ?? '';
     const job = (await waitForEnd(outpost.url, jobId, 5000)) as unknown as JobView;
