@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { AnsibleEvent } from '../ansible/ansible-event.ts';
 import type { Proxy } from '../domain/proxy.ts';
+import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
 import { createDeployProgress } from './deploy-progress.ts';
@@ -29,7 +30,10 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
     .option('--json', 'print the job as JSON (the ended job with --follow)')
     .action(async (names: string[], opts: DeployOptions) => {
       if (names.length === 0 && !opts.project)
-        throw new Error('outpost deploy: name hosts, or give --project');
+        throw new ValidationError(
+          'hosts',
+          'name the hosts to deploy to, or give --project for all of its hosts',
+        );
       const job = await client().request<JobRecord>('POST', '/v1/jobs', {
         kind: 'deploy-agent',
         ...(names.length > 0 ? { hosts: names } : {}),
