@@ -3,7 +3,7 @@
  * lab and Outpost down as its end does (issue 15 #16): no namespace or process of the slot is left.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSlot, down, slotDir } from './lab.ts';
@@ -36,6 +36,14 @@ function processTree(pid: number): number[] {
   };
   visit(pid);
   return all;
+}
+
+function readEnviron(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function isRunning(pid: number): boolean {
@@ -75,12 +83,18 @@ describe('npm run demo, stopped half-way', () => {
       const started = processTree(demo.pid ?? 0);
       // node (demo.ts), outpost serve, its redis-server and influxd at least.
       expect(started.length).toBeGreaterThanOrEqual(4);
+      // The mission's work dir (the serve's var dir is inside it): the teardown removes it too.
+      const work = started
+        .map((pid) => /OUTPOST_VAR_DIR=([^\0]+)\/var\0/.exec(readEnviron(pid))?.[1])
+        .find(Boolean);
+      expect(work).toMatch(/outpost-mission-/);
 
       process.kill(-(demo.pid ?? 0), 'SIGTERM');
       expect(await exited).toBe(143);
       expect(output).toContain('SIGTERM: tearing everything down');
       expect((await listNetns()).filter((name) => name.startsWith(prefix))).toEqual([]);
       expect([...vmPids, ...started].filter(isRunning)).toEqual([]);
+      expect(existsSync(work ?? '')).toBe(false);
     } finally {
       if (demo.exitCode === null) process.kill(-(demo.pid ?? 0), 'SIGKILL');
     }
