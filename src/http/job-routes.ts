@@ -28,6 +28,8 @@ export interface JobRouteDeps {
   registry?: RegistryPort;
   /** Whether `hosts: ["localhost"]` runs are enabled (they name no registry host). */
   allowLocal?: boolean;
+  /** Aborted when the service stops: every live stream ends at once instead of holding the server open. */
+  closing?: AbortSignal;
 }
 
 const streamQuery = z
@@ -98,6 +100,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       afterSeq,
       follow,
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+      ...(deps.closing ? { signal: deps.closing } : {}),
       onSent: (n) => deps.metrics?.countStreamed(n),
     });
   });
@@ -111,6 +114,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       format: 'text',
       afterSeq,
       follow,
+      ...(deps.closing ? { signal: deps.closing } : {}),
       onSent: (n) => deps.metrics?.countStreamed(n),
     });
   });
