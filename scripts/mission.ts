@@ -46,15 +46,24 @@ export interface Mission {
 /** Undoes what the mission started so far, newest first; safe to call again (later calls wait for the first). */
 export type StopMission = () => Promise<void>;
 
+/** The lab's size: VPCs, target VMs per VPC, directly reachable VMs. */
+export interface LabShape {
+  vpcs: number;
+  vmsPerVpc: number;
+  directVms: number;
+}
+
 /**
- * Builds the lab (2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis and
- * InfluxDB. `onStop` gets the stop function before anything starts, so a signal that arrives while the
- * mission is still starting can undo what was started (the lab included).
+ * Builds the lab (default 2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis
+ * and InfluxDB; `serveEnv` adds to its environment. `onStop` gets the stop function before anything
+ * starts, so a signal that arrives while the mission is still starting can undo what was started.
  */
 export async function startMission(options: {
   slot: number;
   narrator: Narrator;
   onStop?: (stop: StopMission) => void;
+  shape?: LabShape;
+  serveEnv?: Record<string, string>;
 }): Promise<Mission> {
   const { narrator } = options;
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -83,8 +92,11 @@ export async function startMission(options: {
       '-f',
       path.join(work, 'operator-key'),
     ]);
-    narrator.step('Build the lab: 2 VPCs (a proxy and 2 VMs each) and 1 directly reachable VM');
-    labUp = up({ slot: options.slot, vpcs: 2, vmsPerVpc: 2, directVms: 1 });
+    const shape = options.shape ?? { vpcs: 2, vmsPerVpc: 2, directVms: 1 };
+    narrator.step(
+      `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each) and ${shape.directVms} directly reachable VM`,
+    );
+    labUp = up({ slot: options.slot, ...shape });
     const lab = await labUp;
     cleanups.push(() => lab.down());
     for (const vm of lab.vms) {
@@ -115,6 +127,7 @@ export async function startMission(options: {
       // Telegraf cannot be downloaded here: the offline method installs the labelled test stand-in package.
       OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
       OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+      ...options.serveEnv,
     };
     narrator.command(
       `OUTPOST_INFLUX_BIND=${lab.controlAddress} OUTPOST_TELEGRAF_INSTALL_METHOD=offline OUTPOST_TELEGRAF_PACKAGE_DIR=… outpost serve`,

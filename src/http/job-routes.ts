@@ -35,6 +35,8 @@ export interface JobRouteDeps {
 const streamQuery = z
   .object({
     from: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Start with the last N entries (the console shows the end of a long log first). */
+    tail: z.coerce.number().int().min(1).max(10_000_000).optional(),
     follow: z.enum(['true', 'false', '1', '0']).optional(),
   })
   .strict();
@@ -90,7 +92,12 @@ export function jobRoutes(deps: JobRouteDeps): Router {
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
       throw new ValidationError('Last-Event-ID', `expected a sequence number, got ${quote(lastEventId)}`);
     }
-    const afterSeq = lastEventId !== undefined ? Number(lastEventId) : (query.from ?? 1) - 1;
+    const afterSeq =
+      lastEventId !== undefined
+        ? Number(lastEventId)
+        : query.tail !== undefined
+          ? Math.max(0, (await logs.lastSeq(id)) - query.tail)
+          : (query.from ?? 1) - 1;
     const format: StreamFormat = (req.get('accept') ?? '').includes('application/x-ndjson')
       ? 'ndjson'
       : 'sse';
