@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { up, type Lab } from '../test/lab/lab.ts';
+import { down, up, type Lab } from '../test/lab/lab.ts';
 import { startInflux } from '../test/support/influx.ts';
 import { labEntities } from '../test/support/lab-entities.ts';
 import { startRedis, type TestRedis } from '../test/support/redis.ts';
@@ -30,6 +30,7 @@ import { writeProjectInventory } from '../src/registry/write-project-inventory.t
 import { KeyStore } from '../src/secrets/key-store.ts';
 import { runSsh } from '../src/ssh/run-ssh.ts';
 import { stopControlMasters } from '../src/ssh/stop-control-masters.ts';
+import { createBenchScratch } from './support/bench-scratch.ts';
 import { BENCH_MASTER_KEY } from './support/lab-fleet.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
 import { api, startService, submitJob, waitForEnd, type BenchService } from './support/outpost-service.ts';
@@ -77,21 +78,23 @@ interface Sample {
   job: JobRecord;
 }
 
-const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-speed-'));
+// The scratch (the baseline's copy of the repository, packages, runs) and all the bench starts go at
+// its end and on SIGINT/SIGTERM; the scratch is not under /tmp/outpost-*, which the secrets scan reads.
+const scratch = await createBenchScratch('deploy-speed');
+const work = scratch.dir;
 const samples: Sample[] = [];
 const floors: { vms: number; sshTrueSeconds: number; probeSeconds: number; failed: number; load: number }[] =
   [];
 let lab: Lab | undefined;
-const cleanups: (() => Promise<void>)[] = [];
 try {
   const influx = await startInflux();
-  cleanups.push(() => influx.stop());
+  scratch.defer(() => influx.stop());
   const debDir = path.join(work, 'debs');
   await buildTelegrafDeb({ outDir: debDir });
   const ways: Way[] = [];
   for (const name of flags.ways.split(',')) {
     const redis = await startRedis();
-    cleanups.push(() => redis.stop());
+    scratch.defer(() => redis.stop());
     const env = {
       OUTPOST_INFLUX_URL: influx.url,
       OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
@@ -123,6 +126,8 @@ try {
   }
 
   const started = nowMs();
+  // Down by slot: a signal during `up` leaves no half-built lab either.
+  scratch.defer(() => down(flags.slot));
   lab = await up({ slot: flags.slot, vpcs: flags.vpcs, vmsPerVpc: flags.vms, directVms: 0 });
   const vms = lab.targets();
   // Proxies as prepare-proxy leaves them (roles/ssh_proxy_node): uplinks, keepalives, many jumps at once.
@@ -184,9 +189,7 @@ sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
     });
   }
 } finally {
-  await lab?.down();
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
-  await rm(work, { recursive: true, force: true });
+  await scratch.teardown();
 }
 
 const mean = (way: string, kind: Sample['kind'], size: number): number | undefined => {
@@ -250,6 +253,8 @@ async function withService<T>(way: Way, fn: (service: BenchService) => Promise<T
     rootDir: way.rootDir,
     env: way.env,
   });
+  // A signal mid-way stops it with the rest (stop is a no-op once it exited).
+  scratch.defer(() => service.stop());
   try {
     return await fn(service);
   } finally {
