@@ -58,6 +58,9 @@ console.log(
   `deploy speed: ${flags.vpcs} VPCs x ${flags.vms} VMs, sizes ${sizes.join(', ')}, ways ${flags.ways}; ${describeMachine(machine)}`,
 );
 
+/** Ways that are this repository with another Ansible strategy. */
+const STRATEGY_WAYS: Record<string, string> = { mitogen: 'mitogen_linear', free: 'free' };
+
 interface Way {
   name: string;
   rootDir: string;
@@ -103,20 +106,13 @@ try {
       OUTPOST_VERIFY_SECONDS: '120',
       OUTPOST_LOG_LEVEL: 'warn',
     };
+    const strategy = STRATEGY_WAYS[name];
     if (name === 'new') ways.push({ name, rootDir: ROOT, env, redis, sizes });
-    else if (name === 'mitogen')
+    else if (strategy)
       ways.push({
         name,
         rootDir: ROOT,
-        env: { ...env, OUTPOST_ANSIBLE_STRATEGY: 'mitogen_linear' },
-        redis,
-        sizes: [largest],
-      });
-    else if (name === 'free')
-      ways.push({
-        name,
-        rootDir: ROOT,
-        env: { ...env, OUTPOST_ANSIBLE_STRATEGY: 'free' },
+        env: { ...env, OUTPOST_ANSIBLE_STRATEGY: strategy },
         redis,
         sizes: [largest],
       });
