@@ -307,7 +307,7 @@ describe('the API refuses what it must', () => {
       }),
     ).toMatchObject({
       status: 400,
-      field: 'body.options.extraVars',
+      field: 'body.options.extraVars.ansible_ssh_common_args',
     });
     expect(await problem('POST', '/v1/jobs', { ...job, options: { limit: '--syntax-check' } })).toMatchObject(
       {
@@ -320,6 +320,40 @@ describe('the API refuses what it must', () => {
     expect(String(secret.detail)).not.toContain('xxxx');
     expect(await problem('POST', '/v1/jobs', '{"kind": ')).toMatchObject({ status: 400, field: 'body' });
     expect(await problem('POST', '/v1/jobs', [job])).toMatchObject({ status: 400, field: 'body' });
+  });
+
+  it("refuses a job's extra var that would override Outpost's own, naming it, and queues nothing", async () => {
+    const before = (await api<unknown[]>(outpost.url, 'GET', '/v1/jobs')).body.length;
+    const mallory =
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDFZLf2ESsXUCAdO2LfCt4MjqgEHqJnW775BrT4CH96B mallory';
+    const enroll = await problem('POST', '/v1/jobs', {
+      kind: 'enroll',
+      hosts: ['web-1'],
+      credentials: { password: 'pw' },
+      options: { extraVars: { cloudroot_authorized_keys: [mallory] } },
+    });
+    expect(enroll).toMatchObject({ status: 400, field: 'body.options.extraVars.cloudroot_authorized_keys' });
+    expect(String(enroll.detail)).toMatch(/^body\.options\.extraVars\.cloudroot_authorized_keys: reserved/);
+    const deploy = await problem('POST', '/v1/jobs', {
+      kind: 'deploy-agent',
+      project: 'shop',
+      options: { extraVars: { telegraf_influxdb_urls: ['http://203.0.113.66:8086'] } },
+    });
+    expect(deploy).toMatchObject({ status: 400, field: 'body.options.extraVars.telegraf_influxdb_urls' });
+    const ownPlay = await problem('POST', '/v1/jobs', {
+      kind: 'run-playbook',
+      hosts: ['web-1'],
+      playbook: 'playbooks/enroll.yml',
+      options: { extraVars: { cloudroot_authorized_keys: [mallory] } },
+    });
+    expect(ownPlay).toMatchObject({ status: 400, field: 'body.options.extraVars.cloudroot_authorized_keys' });
+    const password = await problem('POST', '/v1/jobs', {
+      ...job,
+      options: { extraVars: { ansible_become_password: 'hunter2-secret' } },
+    });
+    expect(password).toMatchObject({ status: 400, field: 'body.options.extraVars.ansible_become_password' });
+    expect(String(password.detail)).not.toContain('hunter2');
+    expect((await api<unknown[]>(outpost.url, 'GET', '/v1/jobs')).body.length).toBe(before);
   });
 
   it('refuses an oversized body with 413', async () => {
