@@ -13,6 +13,7 @@ import {
   type OutpostProcess,
 } from './start-outpost.ts';
 
+const MASTER_KEY = 'a1'.repeat(32);
 let redis: TestRedis;
 let varDir: string;
 let outpost: OutpostProcess;
@@ -20,7 +21,14 @@ let outpost: OutpostProcess;
 beforeAll(async () => {
   redis = await startRedis();
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-api-'));
-  outpost = await startOutpost({ redisUrl: redis.url, varDir, roles: ['api', 'worker'], name: 'serve' });
+  outpost = await startOutpost({
+    redisUrl: redis.url,
+    varDir,
+    roles: ['api', 'worker'],
+    name: 'serve',
+    // Secrets and an agent socket the service has: none may reach ansible-playbook.
+    env: { OUTPOST_MASTER_KEY: MASTER_KEY, SSH_AUTH_SOCK: '/tmp/outpost-test-agent.sock' },
+  });
 });
 
 afterAll(async () => {
@@ -200,6 +208,27 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
     expect(second).toMatchObject({ status: 'timeout', reason: 'no output for 3 s' });
     expect(await processesMentioning('sleep 43')).toEqual([]);
     expect(await processesMentioning('sleep 44')).toEqual([]);
+  });
+
+  it('starts ansible-playbook with a minimal environment: no secret of the service, no ssh agent', async () => {
+    const id = await submit({
+      kind: 'run-playbook',
+      hosts: ['localhost'],
+      playbook: 'test/fixtures/playbooks/dump-env.yml',
+    });
+    const job = await waitForEnd(outpost.url, id);
+    expect(job.status, String(job.reason)).toBe('successful');
+    const output = (await readSse(outpost.url, id))
+      .filter((e) => e.type === 'stdout')
+      .map((e) => e.data)
+      .join('\n');
+    const taskEnv = [...output.matchAll(/^\s+"([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]);
+    expect(output).toContain('"task-env:"');
+    expect(taskEnv).toEqual(expect.arrayContaining(['PATH', 'HOME', 'ANSIBLE_CONFIG']));
+    expect(taskEnv.filter((name) => name?.startsWith('OUTPOST_') && name !== 'OUTPOST_EVENT_FD')).toEqual([]);
+    expect(taskEnv).not.toContain('SSH_AUTH_SOCK');
+    expect(output).toContain('"msg": "playbook-env: -,-,-"');
+    for (const secret of [outpost.token, MASTER_KEY]) expect(output).not.toContain(secret);
   });
 
   it('returns the same job for the same idempotency key', async () => {
