@@ -6,6 +6,7 @@ import { parseInput } from '../domain/parse-input.ts';
 import { nameSchema } from '../domain/name.ts';
 import type { Proxy } from '../domain/proxy.ts';
 import { buildHostsYaml } from './build-hosts-yaml.ts';
+import { ensurePrivateDir } from './ensure-private-dir.ts';
 import { buildInventoryModel, type InventoryModel } from './build-inventory-model.ts';
 import { buildKnownHosts } from './build-known-hosts.ts';
 import { buildSshConfig, type HostKeyPolicy } from './build-ssh-config.ts';
@@ -52,7 +53,8 @@ export async function writeInventory(input: WriteInventoryInput): Promise<Writte
   await mkdir(paths.dir, { recursive: true, mode: 0o755 });
   await mkdir(paths.keysDir, { recursive: true, mode: 0o700 });
   await chmod(paths.keysDir, 0o700);
-  await mkdir(paths.controlDir, { recursive: true, mode: 0o700 });
+  // Under the system temp dir the name is predictable: a directory someone else made first is refused.
+  await ensurePrivateDir(paths.controlDir);
   await replaceFile(paths.projectKey, checkPrivateKey(input.keys.project, 'keys.project'), 0o600);
   if (input.keys.admin !== undefined)
     await replaceFile(paths.adminKey, checkPrivateKey(input.keys.admin, 'keys.admin'), 0o600);
