@@ -9,6 +9,7 @@ import { proxyInputSchema, proxyPatchSchema, type Proxy } from '../domain/proxy.
 import { selectProxy } from '../domain/select-proxy.ts';
 import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
+import { checkEntity, readEntity, type EntityKind } from './read-entity.ts';
 
 /** Where project public keys come from when a project is created without them. */
 export interface ProjectKeySource {
@@ -16,7 +17,7 @@ export interface ProjectKeySource {
   ensureProjectKey(project: string): Promise<string>;
 }
 
-type Kind = 'project' | 'proxy' | 'host';
+type Kind = EntityKind;
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
 const INDEX: Record<Kind, string> = { project: 'projects', proxy: 'proxies', host: 'hosts' };
 
@@ -96,8 +97,10 @@ export class Registry {
   }
 
   async listProxies(filter: { project?: string } = {}): Promise<Proxy[]> {
-    const all = await this.#list<Proxy>('proxy');
-    return all.filter((proxy) => filter.project === undefined || proxy.project === filter.project);
+    return this.#list<Proxy>(
+      'proxy',
+      (proxy) => filter.project === undefined || proxy.project === filter.project,
+    );
   }
 
   getProxy(id: string): Promise<Proxy> {
@@ -112,7 +115,7 @@ export class Registry {
 
   /** Deletes a proxy; refuses while hosts name it explicitly. */
   async deleteProxy(id: string): Promise<void> {
-    await this.getProxy(id);
+    if (!isName(id) || !(await this.#exists('proxy', id))) throw new NotFoundError('proxy', id);
     const users = await this.listHosts({ proxy: id });
     if (users.length > 0) {
       throw new ConflictError(
@@ -154,8 +157,8 @@ export class Registry {
   }
 
   async listHosts(filter: { project?: string; network?: string; proxy?: string } = {}): Promise<Host[]> {
-    const all = await this.#list<Host>('host');
-    return all.filter(
+    return this.#list<Host>(
+      'host',
       (host) =>
         (filter.project === undefined || host.project === filter.project) &&
         (filter.network === undefined || host.network === filter.network) &&
@@ -175,8 +178,9 @@ export class Registry {
     return this.#update<Host>('host', id, (host) => applyPatch(host, changes));
   }
 
+  /** Deletes a host, even one whose stored value no longer reads (so an operator can remove it). */
   async deleteHost(id: string): Promise<void> {
-    await this.getHost(id);
+    if (!isName(id) || !(await this.#exists('host', id))) throw new NotFoundError('host', id);
     await this.#remove('host', id);
   }
 
@@ -219,14 +223,22 @@ export class Registry {
     if (!isName(id)) throw new NotFoundError(kind, id);
     const text = await this.#redis.get(this.#key(kind, id));
     if (text === null) throw new NotFoundError(kind, id);
-    return JSON.parse(text) as T;
+    return readEntity<T>(kind, id, text);
   }
 
-  async #list<T extends { id: string }>(kind: Kind): Promise<T[]> {
+  /** Every entity of `kind` that `wanted` keeps (judged on its stored fields), each validated as it is read. */
+  async #list<T extends { id: string }>(
+    kind: Kind,
+    wanted: (stored: Partial<T>) => boolean = () => true,
+  ): Promise<T[]> {
     const ids = (await this.#redis.smembers(this.#prefix + INDEX[kind])).sort();
     if (ids.length === 0) return [];
     const texts = await this.#redis.mget(ids.map((id) => this.#key(kind, id)));
-    return texts.flatMap((text) => (text === null ? [] : [JSON.parse(text) as T]));
+    return texts.flatMap((text, index) => {
+      const id = ids[index] ?? '';
+      if (text === null || !wanted(peek<T>(text))) return [];
+      return [readEntity<T>(kind, id, text)];
+    });
   }
 
   async #remove(kind: Kind, id: string): Promise<void> {
@@ -243,7 +255,9 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const text = await this.#redis.get(key);
       if (text === null) throw new NotFoundError(kind, id);
-      const next = change(JSON.parse(text) as T);
+      // The current value may be damaged: the change is validated as a whole, so only a repair is stored.
+      const next = change(peek<T>(text) as T);
+      checkEntity(kind, id, next);
       const swapped = await this.#redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next));
       if (swapped === 1) return next;
     }
@@ -257,10 +271,20 @@ export class Registry {
 
   async #requireProxy(id: string, project: string): Promise<void> {
     const text = await this.#redis.get(this.#key('proxy', id));
-    const proxy = text === null ? undefined : (JSON.parse(text) as Proxy);
-    if (!proxy) throw new ValidationError('proxy', `no proxy named ${quote(id)}`);
+    if (text === null) throw new ValidationError('proxy', `no proxy named ${quote(id)}`);
+    const proxy = readEntity<Proxy>('proxy', id, text);
     if (proxy.project !== project)
       throw new ValidationError('proxy', `proxy ${quote(id)} belongs to project ${quote(proxy.project)}`);
+  }
+}
+
+/** The stored fields of an entity, unvalidated: only to filter or to change it (the result is validated). */
+function peek<T>(text: string): Partial<T> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? value : {};
+  } catch {
+    return {};
   }
 }
 
