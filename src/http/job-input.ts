@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { explainReservedExtraVar } from '../domain/reserved-extra-var.ts';
-import { PLAYBOOK_PATTERN } from '../jobs/resolve-playbook.ts';
+import { PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
 
 /** Entity ids (shared contract 2): the same pattern as the registry. */

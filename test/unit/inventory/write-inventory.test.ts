@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeypair } from '../../../src/secrets/generate-keypair.ts';
 import { readKnownHosts } from '../../../src/inventory/read-known-hosts.ts';
 import { inventoryPaths } from '../../../src/inventory/inventory-paths.ts';
-import { releaseControlSockets } from '../../../src/inventory/release-control-dir.ts';
+import { releaseControlSockets } from '../../../src/ssh/release-control-dir.ts';
 import { writeInventory } from '../../../src/inventory/write-inventory.ts';
 import { HOST_KEY, host, proxy } from './fixtures.ts';
 
