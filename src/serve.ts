@@ -106,6 +106,7 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
       prefix: settings.prefix,
       concurrency: config.workerConcurrency,
       runsDir,
+      runRetention: { maxAgeDays: config.runsKeepDays, maxCount: config.runsKeepCount },
       sealer,
       heartbeatMs: settings.heartbeatMs,
       execute: createExecuteJob({

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
 } from './start-outpost.ts';
 
 const MASTER_KEY = 'a1'.repeat(32);
+const OLD_RUN = 'job-from-last-month';
 let redis: TestRedis;
 let varDir: string;
 let outpost: OutpostProcess;
@@ -21,6 +22,10 @@ let outpost: OutpostProcess;
 beforeAll(async () => {
   redis = await startRedis();
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-api-'));
+  // A run dir left by an earlier life of the service, a month old: rotated away when the worker starts.
+  await mkdir(path.join(varDir, 'runs', OLD_RUN), { recursive: true });
+  const monthAgo = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+  await utimes(path.join(varDir, 'runs', OLD_RUN), monthAgo, monthAgo);
   outpost = await startOutpost({
     redisUrl: redis.url,
     varDir,
@@ -229,6 +234,12 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
     expect(taskEnv).not.toContain('SSH_AUTH_SOCK');
     expect(output).toContain('"msg": "playbook-env: -,-,-"');
     for (const secret of [outpost.token, MASTER_KEY]) expect(output).not.toContain(secret);
+  });
+
+  it('keeps run dirs for a while only: one older than OUTPOST_RUNS_KEEP_DAYS (14) is gone, recent ones stay', async () => {
+    const runs = await readdir(path.join(varDir, 'runs'));
+    expect(runs).not.toContain(OLD_RUN);
+    expect(runs.length).toBeGreaterThan(0);
   });
 
   it('returns the same job for the same idempotency key', async () => {
