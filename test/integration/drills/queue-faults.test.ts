@@ -210,15 +210,16 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     expect(String(job.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
     await until('the run is gone', async () => (await processesMentioning(runDir)).length === 0, 10_000);
     expect(await stillRunning(runPids)).toEqual([]);
-    // Recovery removed what held secrets, and the control-socket dir; the record of the run stays.
+    // The log ends once recovery is done with the run: then it has removed what held secrets, and the
+    // control-socket dir; the record of the run stays.
+    const end = (await readSse(outpost.url, id)).at(-1);
+    expect(end?.type).toBe('end');
     expect(await exists(secretVars)).toBe(false);
     expect(await exists(keysDir)).toBe(false);
     expect(await exists(controlDir)).toBe(false);
     expect(JSON.parse(await readFile(path.join(runDir, 'command.json'), 'utf8'))).toContain(
       path.join(ROOT, 'playbooks/enroll.yml'),
     );
-    const end = (await readSse(outpost.url, id)).at(-1);
-    expect(end?.type).toBe('end');
 
     await api(outpost.url, 'POST', `/v1/jobs/${busy}/cancel`);
     await waitForEnd(outpost.url, busy);
