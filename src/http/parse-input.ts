@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ValidationError, quote } from '../errors.ts';
 
 // Fields whose value is never quoted back: credentials, and any key that names a secret (an extra var too).
-const SECRET_FIELD = /credentials|password|passwd|secret|token|private_?key/i;
+const SECRET_FIELD = /credentials|password|passwd|passphrase|secret|token|private_?key/i;
 
 /** Validates `input` with `schema`; the first problem becomes a ValidationError naming the field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, root: string): z.infer<T> {

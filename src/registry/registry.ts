@@ -6,9 +6,10 @@ import { cidrContains, looksLikeCidr } from '../domain/cidr.ts';
 import { parseInput } from '../domain/parse-input.ts';
 import { projectInputSchema, type Project } from '../domain/project.ts';
 import { proxyInputSchema, proxyPatchSchema, type Proxy } from '../domain/proxy.ts';
-import { selectProxy } from '../domain/select-proxy.ts';
+import { describeTie, selectProxy, tiedProxies } from '../domain/select-proxy.ts';
 import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
+import type { RegistryWrite } from '../domain/registry-write.ts';
 import type { KeyPromotion } from '../secrets/key-store.ts';
 import { checkEntity, readEntity, type EntityKind } from './read-entity.ts';
 
@@ -37,12 +38,21 @@ export class Registry {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #keys: ProjectKeySource | undefined;
+  readonly #onWrite: ((write: RegistryWrite) => Promise<void>) | undefined;
 
-  /** @param keys generates project public keys when `createProject` gets none. */
-  constructor(redis: Redis, prefix = 'outpost:', options: { keys?: ProjectKeySource } = {}) {
+  /**
+   * @param keys generates project public keys when `createProject` gets none.
+   * @param onWrite told after each write (awaited; it must not throw): the event stream's publisher.
+   */
+  constructor(
+    redis: Redis,
+    prefix = 'outpost:',
+    options: { keys?: ProjectKeySource; onWrite?: (write: RegistryWrite) => Promise<void> } = {},
+  ) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#keys = options.keys;
+    this.#onWrite = options.onWrite;
   }
 
   /** Creates a project; generates its keypair through the key source when `publicKeys` is omitted. */
@@ -102,7 +112,7 @@ export class Registry {
 
   /** Deletes an empty project; refuses while it still has hosts or proxies. */
   async deleteProject(id: string): Promise<void> {
-    await this.getProject(id);
+    const project = await this.getProject(id);
     const [hosts, proxies] = await Promise.all([
       this.listHosts({ project: id }),
       this.listProxies({ project: id }),
@@ -113,7 +123,7 @@ export class Registry {
         { project: id },
       );
     }
-    await this.#remove('project', id);
+    await this.#remove('project', id, project);
   }
 
   /** Creates a proxy of an existing project; its name must not be used by a host either. */
@@ -144,7 +154,7 @@ export class Registry {
 
   /** Deletes a proxy; refuses while hosts name it explicitly. */
   async deleteProxy(id: string): Promise<void> {
-    if (!isName(id) || !(await this.#exists('proxy', id))) throw new NotFoundError('proxy', id);
+    const proxy = await this.#peekStored('proxy', id);
     const users = await this.listHosts({ proxy: id });
     if (users.length > 0) {
       throw new ConflictError(
@@ -152,7 +162,7 @@ export class Registry {
         { proxy: id },
       );
     }
-    await this.#remove('proxy', id);
+    await this.#remove('proxy', id, proxy);
   }
 
   /** Creates a host of an existing project; an explicit proxy must exist in the same project. */
@@ -170,9 +180,11 @@ export class Registry {
       );
     }
     if (parsed.proxy) await this.#requireProxy(parsed.proxy, parsed.project);
-    if (parsed.reach === 'jump' && !parsed.proxy) {
+    if (!parsed.proxy) {
       const proxies = await this.listProxies({ project: parsed.project });
-      if (!selectProxy(parsed, proxies)) {
+      const tied = tiedProxies(parsed, proxies);
+      if (tied.length > 0) throw new ValidationError('proxy', describeTie(parsed, tied));
+      if (parsed.reach === 'jump' && !selectProxy(parsed, proxies)) {
         throw new ValidationError(
           'reach',
           `"jump" needs a proxy, and no proxy of project ${quote(parsed.project)} serves ${quote(parsed.address)}`,
@@ -209,8 +221,8 @@ export class Registry {
 
   /** Deletes a host, even one whose stored value no longer reads (so an operator can remove it). */
   async deleteHost(id: string): Promise<void> {
-    if (!isName(id) || !(await this.#exists('host', id))) throw new NotFoundError('host', id);
-    await this.#remove('host', id);
+    const host = await this.#peekStored('host', id);
+    await this.#remove('host', id, host);
   }
 
   /** The proxy carrying SSH to `host`: its explicit proxy, else the most specific matching network. */
@@ -242,10 +254,18 @@ export class Registry {
     return (await this.#redis.exists(this.#key(kind, id))) === 1;
   }
 
+  /** The stored fields of an existing entity, unvalidated (a damaged one can still be deleted). */
+  async #peekStored<T>(kind: Kind, id: string): Promise<Partial<T>> {
+    const text = isName(id) ? await this.#redis.get(this.#key(kind, id)) : null;
+    if (text === null) throw new NotFoundError(kind, id);
+    return peek<T>(text);
+  }
+
   async #insert(kind: Kind, id: string, value: object): Promise<void> {
     const ok = await this.#redis.set(this.#key(kind, id), JSON.stringify(value), 'NX');
     if (ok !== 'OK') throw duplicate(kind, id);
     await this.#redis.sadd(this.#prefix + INDEX[kind], id);
+    await this.#onWrite?.({ kind, action: 'created', id, after: value });
   }
 
   async #get<T>(kind: Kind, id: string): Promise<T> {
@@ -270,12 +290,13 @@ export class Registry {
     });
   }
 
-  async #remove(kind: Kind, id: string): Promise<void> {
+  async #remove(kind: Kind, id: string, before: object): Promise<void> {
     await this.#redis
       .multi()
       .del(this.#key(kind, id))
       .srem(this.#prefix + INDEX[kind], id)
       .exec();
+    await this.#onWrite?.({ kind, action: 'deleted', id, before });
   }
 
   /** Read-modify-write as a compare-and-set (safe on a connection shared by concurrent callers). */
@@ -285,10 +306,20 @@ export class Registry {
       const text = await this.#redis.get(key);
       if (text === null) throw new NotFoundError(kind, id);
       // The current value may be damaged: the change is validated as a whole, so only a repair is stored.
-      const next = change(peek<T>(text) as T);
+      const before = peek<T>(text) as T;
+      const next = change(before);
       checkEntity(kind, id, next);
       const swapped = await this.#redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next));
-      if (swapped === 1) return next;
+      if (swapped === 1) {
+        await this.#onWrite?.({
+          kind,
+          action: 'updated',
+          id,
+          before: before as object,
+          after: next as object,
+        });
+        return next;
+      }
     }
     throw new ConflictError(`${kind} ${quote(id)} is being changed by someone else; try again`);
   }
