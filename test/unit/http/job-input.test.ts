@@ -57,6 +57,26 @@ describe('job extra vars that would override what Outpost sets', () => {
     expect(error.field).toBe(`body.options.extraVars.${name}`);
   });
 
+  it.each([
+    ['probe', 'inventory_hostname', '../../../../etc/outpost-escaped'],
+    ['deploy-agent', 'inventory_hostname_short', 'web-2'],
+    ['deploy-agent', 'group_names', ['proxies']],
+    ['enroll', 'inventory_dir', '/etc'],
+    ['remove-agent', 'inventory_file', '/etc/hosts'],
+    ['run-playbook', 'inventory_hostname', 'web-2'],
+  ])(
+    'refuses a %s job setting the magic variable %s (extra vars beat the inventory)',
+    (kind, name, value) => {
+      const body =
+        kind === 'run-playbook'
+          ? { kind, hosts: ['web-1'], playbook: 'test/fixtures/playbooks/ping.yml' }
+          : { kind, project: 'shop' };
+      const error = refusal({ ...body, options: { extraVars: { [name]: value } } });
+      expect(error.field).toBe(`body.options.extraVars.${name}`);
+      expect(error.message).toMatch(/reserved: .*Ansible/);
+    },
+  );
+
   it("refuses role variables in a run-playbook job of one of Outpost's own playbooks", () => {
     const error = refusal({
       kind: 'run-playbook',
