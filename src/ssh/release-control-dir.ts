@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 import { explainNotPrivate } from '../inventory/ensure-private-dir.ts';
 import { externalControlDir, type InventoryPaths } from '../inventory/inventory-paths.ts';
 
@@ -12,6 +13,8 @@ export async function releaseControlSockets(dir: string): Promise<void> {
   await Promise.all(
     sockets.map((name) =>
       execa('ssh', ['-o', `ControlPath=${path.join(dir, name)}`, '-O', 'exit', 'outpost-control'], {
+        env: childEnv(),
+        extendEnv: false,
         reject: false,
         timeout: 10_000,
       }),
