@@ -124,18 +124,9 @@ describe('a job record whose extra vars name what Outpost sets (submitted around
     expect([...role.lines, ...planned.lines]).toEqual([]);
     expect(await readdir(runsDir)).toEqual([]);
   });
-});
 
-describe("a job record renaming the host with inventory_hostname (extra vars beat the inventory's own)", () => {
-  let tmp: string;
-  beforeAll(async () => {
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'outpost-run-job-'));
-  });
-  afterAll(async () => {
-    await rm(tmp, { recursive: true, force: true });
-  });
-  it("is refused before the probe play could write its facts outside Outpost's facts dir", async () => {
-    const factsDir = path.join(tmp, 'facts');
+  it("refuses inventory_hostname before the probe play could write its facts outside Outpost's facts dir", async () => {
+    const factsDir = path.join(runsDir, 'facts');
     await mkdir(factsDir);
     const { run, lines } = jobRun({
       id: 'job-magic-var',
@@ -143,15 +134,15 @@ describe("a job record renaming the host with inventory_hostname (extra vars bea
       options: { extraVars: { inventory_hostname: '../escaped' } },
     });
     const error = await refusal(
-      runAnsibleJob({ rootDir: ROOT, runsDir: path.join(tmp, 'runs'), allowLocal: true, runPlaybook }, run, {
+      runAnsibleJob(deps, run, {
         playbook: path.join(ROOT, 'playbooks/probe.yml'),
         extraVars: { outpost_facts_dir: factsDir },
       }),
     );
     expect(error.field).toBe('options.extraVars.inventory_hostname');
     expect(lines).toEqual([]);
-    // The probe's facts would have gone to <facts>/../escaped.json, a path of the job's choosing.
-    expect(await readdir(tmp)).toEqual(['facts']);
+    // Extra vars beat the host's own name: the facts would have gone to <facts>/../escaped.json.
+    expect(await readdir(runsDir)).toEqual(['facts']);
     expect(await readdir(factsDir)).toEqual([]);
   });
 });
