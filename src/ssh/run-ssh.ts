@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 
 /** What one ssh command left: exit code (255: ssh itself failed), stdout, stderr. */
 export interface SshResult {
@@ -38,6 +39,8 @@ export async function runSsh(
       command,
     ],
     {
+      env: childEnv(),
+      extendEnv: false,
       reject: false,
       timeout: options.timeoutMs ?? 30_000,
       ...(options.signal ? { cancelSignal: options.signal } : {}),

@@ -11,6 +11,8 @@ describe('loadConfig', () => {
     expect(config.workerConcurrency).toBe(4);
     expect(config.ansibleStrategy).toEqual({ name: 'linear' });
     expect(config.agent.freshSeconds).toBe(60);
+    expect(config.runsKeepDays).toBe(14);
+    expect(config.runsKeepCount).toBe(1000);
   });
 
   it("runs plays with ansible-mitogen's strategy when asked and installed, and says what to install otherwise", () => {
@@ -28,6 +30,13 @@ describe('loadConfig', () => {
       /OUTPOST_ANSIBLE_STRATEGY: expected one of linear, free, mitogen_linear, mitogen_free, got "fast"/,
     );
     expect(() => loadConfig({ OUTPOST_AGENT_FRESH_SECONDS: '2' })).toThrow(/OUTPOST_AGENT_FRESH_SECONDS/);
+  });
+
+  it('reads how long and how many run dirs are kept', () => {
+    const config = loadConfig({ OUTPOST_RUNS_KEEP_DAYS: '3', OUTPOST_RUNS_KEEP_COUNT: '50' });
+    expect([config.runsKeepDays, config.runsKeepCount]).toEqual([3, 50]);
+    expect(() => loadConfig({ OUTPOST_RUNS_KEEP_DAYS: '0' })).toThrow(/OUTPOST_RUNS_KEEP_DAYS: .*"0"/);
+    expect(() => loadConfig({ OUTPOST_RUNS_KEEP_COUNT: 'all' })).toThrow(/OUTPOST_RUNS_KEEP_COUNT: .*"all"/);
   });
 
   it('names the variable and quotes the bad value', () => {
