@@ -26,6 +26,7 @@ export async function startWorker({
     runsDir,
     sealer: core.sealer,
     heartbeatMs: config.workerHeartbeatMs,
+    graceMs: config.shutdownGraceSeconds * 1000,
     execute: createExecuteJob({
       prepareInventory: core.prepareInventory,
       rootDir: config.rootDir,

@@ -48,6 +48,8 @@ export async function startOutpost(options: {
         OUTPOST_ALLOW_LOCAL_RUNS: '1',
         OUTPOST_WORKER_HEARTBEAT_MS: '1500',
         OUTPOST_KILL_GRACE_MS: '2000',
+        // Shorter than stop()'s SIGKILL deadline, so a stop with a job running stays a graceful one.
+        OUTPOST_SHUTDOWN_GRACE_SECONDS: '5',
         OUTPOST_SSE_HEARTBEAT_MS: '1000',
         OUTPOST_LOG_LEVEL: 'info',
         ...options.env,
