@@ -7,6 +7,7 @@ import {
   killProcessGroup,
   killProcessesMentioning,
 } from '../ansible/kill-process-group.ts';
+import { removeRunSecrets } from '../jobs/runtime/remove-run-secrets.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { isOfThisBoot, isRunning, parseProcessIdentity, type ProcessIdentity } from '../process-identity.ts';
 import type { JobStore } from './job-store.ts';
@@ -26,8 +27,8 @@ export interface RecoverOptions {
 
 /**
  * Marks `failed` every running job whose worker is dead (no heartbeat, or its process on this machine is
- * gone), with the reason, and kills its ansible-playbook process group when it ran on this machine.
- * Returns the ids it ended.
+ * gone), with the reason; when it ran on this machine, kills its ansible-playbook process group and
+ * removes the secrets its run dir still holds. Returns the ids it ended.
  */
 export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   const keys = queueKeys(options.prefix ?? 'outpost:');
@@ -46,8 +47,10 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     if (!ended) continue;
     if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid, id)))
       await killProcessGroup(job.pgid, 2000);
-    if (job.node === hostname() && options.runsDir)
+    if (job.node === hostname() && options.runsDir) {
       await killProcessesMentioning(path.join(options.runsDir, id));
+      await removeRunSecrets(path.join(options.runsDir, id));
+    }
     await options.redis.del(keys.secret(id));
     await options.logs.append(id, 'status', JSON.stringify({ status: 'failed', reason }));
     await options.logs.append(id, 'end', JSON.stringify({ status: 'failed', reason }));

@@ -6,6 +6,7 @@ import type { RunResult } from '../../ansible/run-playbook.ts';
 import type { HostSummary } from '../../ansible/summarize-run.ts';
 import { ValidationError } from '../../errors.ts';
 import { explainRunDirError } from './explain-run-dir-error.ts';
+import { secretVarsFile } from './remove-run-secrets.ts';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS } from './default-timeouts.ts';
 import type { JobDeps, PreparedInventory } from './job-deps.ts';
 import type { JobOutcome, JobRun } from './job-run.ts';
@@ -46,7 +47,7 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
     );
     const extraVarsFiles = [extraVarsFile];
     if (plan.secretVars) {
-      const secretFile = path.join(dir, 'secret-vars.json');
+      const secretFile = secretVarsFile(dir);
       await writeFile(secretFile, JSON.stringify(plan.secretVars), { mode: 0o600 });
       secretFiles.push(secretFile);
       extraVarsFiles.push(secretFile);
