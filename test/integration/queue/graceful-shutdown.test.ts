@@ -66,6 +66,21 @@ async function submit(sleepSeconds: number, extra: Record<string, unknown> = {})
   return String(body.id);
 }
 
+/**
+ * Pids of the fixture's `sleep SECONDS` processes: the whole command line must match (a bare
+ * "sleep 12" also matches someone else's "sleep 120" on this shared machine).
+ */
+async function sleeping(seconds: number): Promise<number[]> {
+  const pids = await processesMentioning(`sleep ${seconds}`);
+  const exact = await Promise.all(
+    pids.map(
+      async (pid) =>
+        (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) === `sleep\0${seconds}\0`,
+    ),
+  );
+  return pids.filter((_, i) => exact[i]);
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -84,8 +99,8 @@ async function statusTrail(id: string): Promise<string[]> {
 describe('a worker stopped with SIGTERM', () => {
   it('takes no new job, lets the running one finish within the grace period, then exits 0', async () => {
     const worker = await startWorker('patient', 120);
-    const running = await submit(4);
-    await until('the job sleeps', async () => (await processesMentioning('sleep 4')).length > 0);
+    const running = await submit(4.25);
+    await until('the job sleeps', async () => (await sleeping(4.25)).length > 0);
     const waiting = await submit(0);
     const exited = once(worker.child, 'exit') as Promise<[number | null]>;
 
@@ -107,11 +122,11 @@ describe('a worker stopped with SIGTERM', () => {
     const password = 'grace-test-password-4711';
     await recordTestSecret(password);
     const worker = await startWorker('impatient', 600);
-    const id = await submit(12, {
+    const id = await submit(12.25, {
       options: { safeToRerun: true },
       credentials: { user: 'nobody', password },
     });
-    await until('the job sleeps', async () => (await processesMentioning('sleep 12')).length > 0);
+    await until('the job sleeps', async () => (await sleeping(12.25)).length > 0);
     const exited = once(worker.child, 'exit') as Promise<[number | null]>;
     worker.child.kill('SIGTERM');
     await until('the worker waits for the job', async () =>
@@ -126,7 +141,7 @@ describe('a worker stopped with SIGTERM', () => {
     expect(queued).toMatchObject({ status: 'queued', requeues: 1 });
     expect(queued.startedAt).toBeUndefined();
     expect(queued.worker).toBeUndefined();
-    expect(await processesMentioning('sleep 12')).toEqual([]);
+    expect(await sleeping(12.25)).toEqual([]);
     const sealed = await admin.get(`outpost:job-secret:${id}`);
     expect(sealed).not.toBeNull();
     expect(sealed).not.toContain(password);
