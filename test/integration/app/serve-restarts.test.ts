@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryPaths } from '../../../src/inventory/inventory-paths.ts';
 import {
   isRunning,
   parseProcessIdentity,
@@ -224,6 +225,10 @@ describe('restarts of outpost serve during a deploy', () => {
     expect(existsSync(path.join(runDir, 'command.json'))).toBe(true);
     expect(existsSync(path.join(runDir, 'keys'))).toBe(false);
     expect(existsSync(path.join(runDir, 'secret-vars.json'))).toBe(false);
+    // Nor its ssh control-socket dir, which a run dir this long keeps under /tmp.
+    const { controlDir } = inventoryPaths(runDir);
+    expect(controlDir.startsWith(runDir)).toBe(false);
+    expect(existsSync(controlDir)).toBe(false);
 
     expect(await stopServe(heir, 'SIGTERM')).toBe(0);
     expect(await isRunning(redis as ProcessIdentity)).toBe(false);

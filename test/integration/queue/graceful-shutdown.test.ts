@@ -42,13 +42,16 @@ afterAll(async () => {
   if (varDir) await rm(varDir, { recursive: true, force: true });
 });
 
-async function startWorker(name: string, graceSeconds: number): Promise<OutpostProcess> {
+async function startWorker(name: string, graceSeconds: number, concurrency = 1): Promise<OutpostProcess> {
   const worker = await startOutpost({
     redisUrl: redis.url,
     varDir,
     roles: ['worker'],
     name,
-    env: { OUTPOST_WORKER_CONCURRENCY: '1', OUTPOST_SHUTDOWN_GRACE_SECONDS: String(graceSeconds) },
+    env: {
+      OUTPOST_WORKER_CONCURRENCY: String(concurrency),
+      OUTPOST_SHUTDOWN_GRACE_SECONDS: String(graceSeconds),
+    },
   });
   workers.push(worker);
   return worker;
@@ -118,15 +121,19 @@ describe('a worker stopped with SIGTERM', () => {
     expect((await waitForEnd(apiNode.url, waiting)).status).toBe('successful');
   });
 
-  it('on a second SIGTERM stops a job safe to re-run and re-queues it with its credentials, and the next worker finishes it', async () => {
+  it('on a second SIGTERM re-queues a job safe to re-run with its credentials (the next worker finishes it) and fails a user playbook not marked so, saying why', async () => {
     const password = 'grace-test-password-4711';
     await recordTestSecret(password);
-    const worker = await startWorker('impatient', 600);
+    const worker = await startWorker('impatient', 600, 2);
     const id = await submit(12.25, {
       options: { safeToRerun: true },
       credentials: { user: 'nobody', password },
     });
-    await until('the job sleeps', async () => (await sleeping(12.25)).length > 0);
+    const unsafe = await submit(12.5);
+    await until(
+      'both jobs sleep',
+      async () => (await sleeping(12.25)).length + (await sleeping(12.5)).length === 2,
+    );
     const exited = once(worker.child, 'exit') as Promise<[number | null]>;
     worker.child.kill('SIGTERM');
     await until('the worker waits for the job', async () =>
@@ -142,6 +149,14 @@ describe('a worker stopped with SIGTERM', () => {
     expect(queued.startedAt).toBeUndefined();
     expect(queued.worker).toBeUndefined();
     expect(await sleeping(12.25)).toEqual([]);
+    // A run-playbook job may not be safe to run twice: it is stopped and failed, with the way to re-queue it.
+    const { body: failed } = await api(apiNode.url, 'GET', `/v1/jobs/${unsafe}`);
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toMatch(
+      /shut down while the job was running; not re-queued: a run-playbook job is re-queued only with options\.safeToRerun$/,
+    );
+    expect(await sleeping(12.5)).toEqual([]);
+    expect(await statusTrail(unsafe)).toEqual(['queued', 'running', 'failed']);
     const sealed = await admin.get(`outpost:job-secret:${id}`);
     expect(sealed).not.toBeNull();
     expect(sealed).not.toContain(password);
