@@ -10,6 +10,7 @@ import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { recordTestSecret } from '../../support/test-evidence.ts';
 import {
   api,
+  outpostCli,
   processesMentioning,
   readSse,
   startOutpost,
@@ -121,19 +122,27 @@ describe('a worker stopped with SIGTERM', () => {
     expect((await waitForEnd(apiNode.url, waiting)).status).toBe('successful');
   });
 
-  it('on a second SIGTERM re-queues a job safe to re-run with its credentials (the next worker finishes it) and fails a user playbook not marked so, saying why', async () => {
+  it('on a second SIGTERM re-queues jobs safe to re-run, with their credentials (the next worker finishes them), and fails a user playbook not marked so, saying why', async () => {
     const password = 'grace-test-password-4711';
     await recordTestSecret(password);
-    const worker = await startWorker('impatient', 600, 2);
+    const worker = await startWorker('impatient', 600, 3);
     const id = await submit(12.25, {
       options: { safeToRerun: true },
       credentials: { user: 'nobody', password },
     });
     const unsafe = await submit(12.5);
-    await until(
-      'both jobs sleep',
-      async () => (await sleeping(12.25)).length + (await sleeping(12.5)).length === 2,
-    );
+    // The operator's way: `outpost job submit --safe-to-rerun`.
+    const submitted = await outpostCli(apiNode.url, [
+      ...['job', 'submit', 'run-playbook', '--hosts', 'localhost'],
+      ...['--playbook', 'test/fixtures/playbooks/slow.yml', '--extra-vars', '{"sleep_seconds":12.75}'],
+      ...['--safe-to-rerun', '--json'],
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const byCli = String((JSON.parse(submitted.stdout) as { id: string }).id);
+    await until('the three jobs sleep', async () => {
+      const counts = await Promise.all([12.25, 12.5, 12.75].map(async (s) => (await sleeping(s)).length));
+      return counts.every((count) => count === 1);
+    });
     const exited = once(worker.child, 'exit') as Promise<[number | null]>;
     worker.child.kill('SIGTERM');
     await until('the worker waits for the job', async () =>
@@ -157,6 +166,11 @@ describe('a worker stopped with SIGTERM', () => {
     );
     expect(await sleeping(12.5)).toEqual([]);
     expect(await statusTrail(unsafe)).toEqual(['queued', 'running', 'failed']);
+    expect((await api(apiNode.url, 'GET', `/v1/jobs/${byCli}`)).body).toMatchObject({
+      status: 'queued',
+      requeues: 1,
+    });
+    expect(await sleeping(12.75)).toEqual([]);
     const sealed = await admin.get(`outpost:job-secret:${id}`);
     expect(sealed).not.toBeNull();
     expect(sealed).not.toContain(password);
@@ -166,7 +180,8 @@ describe('a worker stopped with SIGTERM', () => {
       password,
     });
 
-    await startWorker('heir', 5);
+    await startWorker('heir', 5, 2);
+    expect((await waitForEnd(apiNode.url, byCli, 90_000)).status).toBe('successful');
     const job = await waitForEnd(apiNode.url, id, 90_000);
     expect(job.status, String(job.reason)).toBe('successful');
     expect(job.requeues).toBe(1);
