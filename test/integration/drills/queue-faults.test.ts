@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import {
   api,
-  processesMentioning,
+  fixtureSleeps,
   readSse,
   startOutpost,
   waitForEnd,
@@ -84,7 +84,7 @@ describe('drill: Redis restarts with one job running and several queued', () => 
     const before = await serviceHandles(pid);
 
     const running = await submit(outpost.url, 6);
-    await until('the first job sleeps', async () => (await processesMentioning('sleep 6')).length > 0);
+    await until('the first job sleeps', async () => (await fixtureSleeps(6)).length > 0);
     const queued = [await submit(outpost.url, 1), await submit(outpost.url, 1), await submit(outpost.url, 1)];
     for (const id of queued)
       expect((await api(outpost.url, 'GET', `/v1/jobs/${id}`)).body.status).toBe('queued');
@@ -129,7 +129,7 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     const apiHandles = await serviceHandles(outpost.child.pid as number);
     // The first node would take the job too: keep it busy first, so the doomed node takes it.
     const busy = await submit(outpost.url, 20);
-    await until('the first node is busy', async () => (await processesMentioning('sleep 20')).length > 0);
+    await until('the first node is busy', async () => (await fixtureSleeps(20)).length > 0);
     const doomed = await startOutpost({
       redisUrl: redis.url,
       varDir,
@@ -137,11 +137,8 @@ describe('drill: kill -9 of a worker node mid-job', () => {
       name: 'doomed',
       env: { OUTPOST_WORKER_CONCURRENCY: '1' },
     });
-    const id = await submit(outpost.url, 45);
-    await until(
-      'the doomed worker runs the job',
-      async () => (await processesMentioning('sleep 45')).length > 0,
-    );
+    const id = await submit(outpost.url, 47);
+    await until('the doomed worker runs the job', async () => (await fixtureSleeps(47)).length > 0);
     const doomedPid = doomed.child.pid as number;
     const runPids = await descendants(doomedPid);
     expect(runPids.length).toBeGreaterThan(0);
@@ -150,7 +147,7 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     const job = await waitForEnd(outpost.url, id, 30_000);
     expect(job.status).toBe('failed');
     expect(String(job.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
-    await until('the run is gone', async () => (await processesMentioning('sleep 45')).length === 0, 10_000);
+    await until('the run is gone', async () => (await fixtureSleeps(47)).length === 0, 10_000);
     expect(await stillRunning(runPids)).toEqual([]);
     const end = (await readSse(outpost.url, id)).at(-1);
     expect(end?.type).toBe('end');

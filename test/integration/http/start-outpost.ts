@@ -201,6 +201,22 @@ export function waitForEnd(
   return waitForStatus(base, jobId, [...FINAL_STATUSES], timeoutMs);
 }
 
+/**
+ * Pids of the slow.yml fixture's `sleep SECONDS`, by its whole command line: on this shared machine
+ * "sleep 4" would also find another test's or another person's "sleep 45". Use a duration no other
+ * test file uses (they run at the same time).
+ */
+export async function fixtureSleeps(seconds: number): Promise<number[]> {
+  const pids = await processesMentioning(`sleep ${seconds}`);
+  const exact = await Promise.all(
+    pids.map(
+      async (pid) =>
+        (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) === `sleep\0${seconds}\0`,
+    ),
+  );
+  return pids.filter((_, i) => exact[i]);
+}
+
 /** Pids of processes whose command line contains `marker`. */
 export async function processesMentioning(marker: string): Promise<number[]> {
   const { readdir } = await import('node:fs/promises');

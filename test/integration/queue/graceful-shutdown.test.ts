@@ -10,8 +10,8 @@ import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { recordTestSecret } from '../../support/test-evidence.ts';
 import {
   api,
+  fixtureSleeps,
   outpostCli,
-  processesMentioning,
   readSse,
   startOutpost,
   waitForEnd,
@@ -70,21 +70,6 @@ async function submit(sleepSeconds: number, extra: Record<string, unknown> = {})
   return String(body.id);
 }
 
-/**
- * Pids of the fixture's `sleep SECONDS` processes: the whole command line must match (a bare
- * "sleep 12" also matches someone else's "sleep 120" on this shared machine).
- */
-async function sleeping(seconds: number): Promise<number[]> {
-  const pids = await processesMentioning(`sleep ${seconds}`);
-  const exact = await Promise.all(
-    pids.map(
-      async (pid) =>
-        (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) === `sleep\0${seconds}\0`,
-    ),
-  );
-  return pids.filter((_, i) => exact[i]);
-}
-
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -104,7 +89,7 @@ describe('a worker stopped with SIGTERM', () => {
   it('takes no new job, lets the running one finish within the grace period, then exits 0', async () => {
     const worker = await startWorker('patient', 120);
     const running = await submit(4.25);
-    await until('the job sleeps', async () => (await sleeping(4.25)).length > 0);
+    await until('the job sleeps', async () => (await fixtureSleeps(4.25)).length > 0);
     const waiting = await submit(0);
     const exited = once(worker.child, 'exit') as Promise<[number | null]>;
 
@@ -140,7 +125,9 @@ describe('a worker stopped with SIGTERM', () => {
     expect(submitted.code, submitted.stderr).toBe(0);
     const byCli = String((JSON.parse(submitted.stdout) as { id: string }).id);
     await until('the three jobs sleep', async () => {
-      const counts = await Promise.all([12.25, 12.5, 12.75].map(async (s) => (await sleeping(s)).length));
+      const counts = await Promise.all(
+        [12.25, 12.5, 12.75].map(async (s) => (await fixtureSleeps(s)).length),
+      );
       return counts.every((count) => count === 1);
     });
     const exited = once(worker.child, 'exit') as Promise<[number | null]>;
@@ -157,20 +144,20 @@ describe('a worker stopped with SIGTERM', () => {
     expect(queued).toMatchObject({ status: 'queued', requeues: 1 });
     expect(queued.startedAt).toBeUndefined();
     expect(queued.worker).toBeUndefined();
-    expect(await sleeping(12.25)).toEqual([]);
+    expect(await fixtureSleeps(12.25)).toEqual([]);
     // A run-playbook job may not be safe to run twice: it is stopped and failed, with the way to re-queue it.
     const { body: failed } = await api(apiNode.url, 'GET', `/v1/jobs/${unsafe}`);
     expect(failed.status).toBe('failed');
     expect(failed.reason).toMatch(
       /shut down while the job was running; not re-queued: a run-playbook job is re-queued only with options\.safeToRerun$/,
     );
-    expect(await sleeping(12.5)).toEqual([]);
+    expect(await fixtureSleeps(12.5)).toEqual([]);
     expect(await statusTrail(unsafe)).toEqual(['queued', 'running', 'failed']);
     expect((await api(apiNode.url, 'GET', `/v1/jobs/${byCli}`)).body).toMatchObject({
       status: 'queued',
       requeues: 1,
     });
-    expect(await sleeping(12.75)).toEqual([]);
+    expect(await fixtureSleeps(12.75)).toEqual([]);
     const sealed = await admin.get(`outpost:job-secret:${id}`);
     expect(sealed).not.toBeNull();
     expect(sealed).not.toContain(password);
