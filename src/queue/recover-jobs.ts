@@ -7,11 +7,9 @@ import {
   killProcessGroup,
   killProcessesMentioning,
 } from '../ansible/kill-process-group.ts';
-import { inventoryPaths } from '../inventory/inventory-paths.ts';
-import { removeRunSecrets } from '../jobs/runtime/remove-run-secrets.ts';
+import { scrubRunDir } from '../jobs/runtime/scrub-run-dir.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { isOfThisBoot, isRunning, parseProcessIdentity, type ProcessIdentity } from '../process-identity.ts';
-import { releaseControlDir } from '../ssh/release-control-dir.ts';
 import type { JobStore } from './job-store.ts';
 import { queueKeys } from './queue-keys.ts';
 
@@ -29,8 +27,8 @@ export interface RecoverOptions {
 
 /**
  * Marks `failed` every running job whose worker is dead (no heartbeat, or its process on this machine is
- * gone), with the reason; when it ran on this machine, kills its ansible-playbook process group, removes
- * the secrets its run dir still holds and its control-socket dir under /tmp. Returns the ids it ended.
+ * gone), with the reason; when it ran on this machine, kills its ansible-playbook process group and
+ * removes the secrets its run dir still holds. Returns the ids it ended.
  */
 export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   const keys = queueKeys(options.prefix ?? 'outpost:');
@@ -50,10 +48,9 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid, id)))
       await killProcessGroup(job.pgid, 2000);
     if (job.node === hostname() && options.runsDir) {
-      const runDir = path.join(options.runsDir, id);
-      await killProcessesMentioning(runDir);
-      await removeRunSecrets(runDir);
-      await releaseRunControlDir(runDir);
+      await killProcessesMentioning(path.join(options.runsDir, id));
+      // The run never reached its own cleanup: its credentials and keys must not stay on disk.
+      await scrubRunDir(path.join(options.runsDir, id));
     }
     await options.redis.del(keys.secret(id));
     await options.logs.append(id, 'status', JSON.stringify({ status: 'failed', reason }));
@@ -61,17 +58,6 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     recovered.push(id);
   }
   return recovered;
-}
-
-/** Removes a dead run's control-socket dir when it lies under /tmp (a long run dir's), as the run would have. */
-async function releaseRunControlDir(runDir: string): Promise<void> {
-  let paths;
-  try {
-    paths = inventoryPaths(runDir);
-  } catch {
-    return; // A path no inventory could be written to: the run made no control dir.
-  }
-  await releaseControlDir(paths);
 }
 
 /**
