@@ -151,6 +151,7 @@ export const jobListQuerySchema = z
     status: z.enum(JOB_STATUSES).optional(),
     kind: z.enum(JOB_KINDS).optional(),
     host: idSchema.optional(),
+    project: idSchema.optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
   .strict();

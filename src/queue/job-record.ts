@@ -81,4 +81,6 @@ export interface JobRecord extends JobSpec {
   hasCredentials?: boolean;
   /** Set when a cancel was asked while the job ran. */
   cancelRequested?: boolean;
+  /** The token that submitted it: id and name, never the token. */
+  submittedBy?: { tokenId: string; name: string };
 }

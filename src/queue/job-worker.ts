@@ -25,8 +25,8 @@ export interface JobWorkerOptions {
   runsDir?: string;
   /** Heartbeat lifetime; a worker silent this long is dead and its jobs fail. Default 30000 ms. */
   heartbeatMs?: number;
-  /** Called when a job ends (metrics). */
-  onJobEnd?: (outcome: JobOutcome, seconds: number) => void;
+  /** Called when a job ends (metrics, the audit trail). */
+  onJobEnd?: (outcome: JobOutcome, seconds: number, jobId: string) => void;
 }
 
 /** A running worker. */
@@ -136,7 +136,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     });
     await logs.append(jobId, 'status', final);
     await logs.append(jobId, 'end', final);
-    options.onJobEnd?.(outcome, (Date.now() - startedAt.getTime()) / 1000);
+    options.onJobEnd?.(outcome, (Date.now() - startedAt.getTime()) / 1000, jobId);
     logger.info({ job: jobId, status: outcome.status }, 'job ended');
   };
 
