@@ -11,9 +11,9 @@ import { jobRoutes, type JobRouteDeps } from './job-routes.ts';
 import { mountRoute } from './mount-route.ts';
 import { buildOpenApi, type OpenApiDocument } from './openapi.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
-import type { RegistryPort } from './registry-port.ts';
 import { rekeyRoutes } from './rekey-routes.ts';
 import { registryRoutes, type ProjectViews } from './registry-routes.ts';
+import { requireJsonBody } from './require-json-body.ts';
 import type { Route } from './route.ts';
 import { serveConsole } from './serve-console.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
@@ -33,7 +33,6 @@ export interface ApiDeps extends JobRouteDeps {
   resolveToken?: TokenResolver;
   logger: Logger;
   metrics: ServiceMetrics;
-  registry?: RegistryPort;
   views?: ProjectViews;
   /** Console sessions; without them only bearer tokens authenticate. */
   sessions?: SessionStore;
@@ -101,6 +100,7 @@ export function createApp(deps: ApiDeps): Express {
     mountRoute(app, route, guard, route.body ? [json] : []);
   if (deps.consoleDir) app.use(serveConsole(deps.consoleDir));
   app.use(authenticate({ resolveToken, ...(deps.sessions ? { sessions: deps.sessions } : {}) }));
+  app.use(requireJsonBody);
   app.use(json);
   for (const route of routes.filter((r) => !r.access.public)) mountRoute(app, route, guard);
   app.use(notFoundHandler);

@@ -5,9 +5,12 @@ import type { LogStore } from '../logs/log-store.ts';
 import { FINAL_STATUSES, type JobKind, type JobRecord } from '../queue/job-record.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobStore } from '../queue/job-store.ts';
+import { checkCredentials } from './check-credentials.ts';
+import { checkJobTargets } from './check-job-targets.ts';
 import { idSchema, jobInputSchema, jobListQuerySchema } from './job-input.ts';
 import { jobNamed, jobTargets } from './locate.ts';
 import { defineRoute, type Route } from './route.ts';
+import type { RegistryPort } from './registry-port.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 import { streamEntries, type StreamFormat } from './stream-entries.ts';
 
@@ -21,6 +24,10 @@ export interface JobRouteDeps {
   metrics?: ServiceMetrics;
   /** SSE heartbeat interval. Default 15000 ms. */
   heartbeatMs?: number;
+  /** Where submitted jobs' hosts, proxies and projects are looked up; unchecked without it. */
+  registry?: RegistryPort;
+  /** Whether `hosts: ["localhost"]` runs are enabled (they name no registry host). */
+  allowLocal?: boolean;
   /** Aborted when the service stops: every live stream ends at once instead of holding the server open. */
   closing?: AbortSignal;
 }
@@ -92,8 +99,14 @@ export function jobRoutes(deps: JobRouteDeps): Route[] {
             `expected 1 to 128 of A-Z a-z 0-9 . _ : -, got ${quote(header)}`,
           );
         }
+        checkCredentials(body.credentials);
+        const targets = deps.registry
+          ? await checkJobTargets(deps.registry, body, { allowLocal: deps.allowLocal ?? false })
+          : {};
         const { credentials, idempotencyKey, ...input } = body;
-        const spec = { ...input, ...(project && !input.project ? { project } : {}) };
+        // A project token's job is its project's, even when only a network selector chose its hosts.
+        const owner = input.project ?? targets.project ?? project;
+        const spec = { ...input, ...(owner ? { project: owner } : {}) };
         const key = idempotencyKey ?? header;
         const { job, created } = await queue.submit(spec, {
           ...(key ? { idempotencyKey: key, idempotencyScope: principal.scope } : {}),

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { hostInputSchema } from '../domain/host.ts';
+import { hostInputSchema, type Host } from '../domain/host.ts';
 import { projectInputSchema } from '../domain/project.ts';
-import { proxyInputSchema } from '../domain/proxy.ts';
+import { proxyInputSchema, type Proxy } from '../domain/proxy.ts';
+import { describeProxyOverlaps } from '../domain/proxy-overlaps.ts';
 import { AppError } from '../errors.ts';
 import type { RenderedInventory } from '../inventory/render-inventory.ts';
 import type { LastSeen } from '../metrics/cache-last-seen.ts';
 import { idSchema } from './job-input.ts';
+import { selectorNetworkSchema } from './job-input-guards.ts';
 import { hostNamed, projectNamed, proxyNamed } from './locate.ts';
 import type { RegistryPort } from './registry-port.ts';
 import { defineRoute, type Locator, type Owned, type Route } from './route.ts';
@@ -32,10 +34,7 @@ const hostQuery = z
   .object({
     project: idSchema.optional(),
     proxy: idSchema.optional(),
-    network: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'not a network label or CIDR')
-      .optional(),
+    network: selectorNetworkSchema.optional(),
   })
   .strict();
 const idParams = z.object({ id: idSchema });
@@ -210,12 +209,18 @@ export function registryRoutes(
       summary: 'Add a proxy node',
       access: { role: 'admin', scope: bodyProject },
       body: proxyInputSchema,
-      ok: { status: 201, description: 'The proxy.' },
+      ok: { status: 201, description: 'The proxy, with `warnings` when its networks overlap others’.' },
       errors: [409, 501],
       action: 'proxy.create',
       async handle({ res, body, audit }) {
         audit(`proxy:${body.id}`);
-        res.status(201).json(await need().createProxy(body));
+        const proxy = (await need().createProxy(body)) as Proxy;
+        const [proxies, hosts] = await Promise.all([
+          need().listProxies({ project: proxy.project }),
+          need().listHosts({ project: proxy.project }),
+        ]);
+        const warnings = describeProxyOverlaps(proxy, proxies as Proxy[], hosts as Host[]);
+        res.status(201).json(warnings.length > 0 ? { ...proxy, warnings } : proxy);
       },
     }),
     defineRoute({
