@@ -40,12 +40,13 @@ export function auditCommand(client: () => ApiClient): Command {
 
 /** One entry as a table row. */
 function auditRow(event: AuditEvent): Record<string, string> {
-  const { who, objects, outcome, status, code, action } = event.data;
+  const { who, objects, outcome, status, code, action, method, path } = event.data;
   return {
     time: formatTime(event.time),
     who: who ? `${who.name} (${who.tokenId})` : '(no valid token)',
     action,
-    objects: objects.length > 0 ? objects.join(',') : '-',
+    // A request refused before its objects were known shows what it asked for.
+    objects: objects.length > 0 ? objects.join(',') : method && path ? `${method} ${path}` : '-',
     outcome: [outcome, status, code].filter((part) => part !== undefined).join(' '),
     project: event.project ?? '*',
   };
