@@ -15,6 +15,7 @@ const ERROR_TITLES: Record<number, string> = {
   403: 'The token’s role is too weak, or its scope does not allow it (a state change from another site too).',
   404: 'It does not exist, or it belongs to a project the token is not for (the two look the same).',
   409: 'It conflicts with what exists (a duplicate, a job already ended, a project not empty).',
+  415: 'The body is not `application/json`.',
   501: 'This server does not have what the route needs (no registry).',
   503: 'A service behind the API is unavailable (InfluxDB).',
 };
@@ -140,9 +141,11 @@ function describeOperation(
       schema: convert(header.schema, `${route.name}_${header.name.replace(/-/g, '')}`),
     })),
   ];
-  const errors = new Set<number>(route.errors ?? []);
-  if (parameters.length > 0 || route.body) errors.add(400);
+  // 400 for any route: even one without inputs refuses a query parameter it does not know.
+  const errors = new Set<number>([...(route.errors ?? []), 400]);
   if (!access.public) errors.add(401).add(403);
+  // A body of another media type is refused after authentication (require-json-body.ts).
+  if (!access.public && route.body) errors.add(415);
   if (!access.public && typeof access.scope === 'object') errors.add(404);
   return {
     operationId: route.name,
