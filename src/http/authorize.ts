@@ -17,7 +17,7 @@ export function checkRole(access: Access<never>, principal: Principal, needed?: 
   const role = needed ?? access.role;
   if (!hasRole(principal.role, role))
     throw new ForbiddenError(
-      `this needs the ${role} role; token ${JSON.stringify(principal.name)} is a ${principal.role}`,
+      `this needs the ${role} role; token ${JSON.stringify(principal.name)} is ${principal.role === 'viewer' ? 'a' : 'an'} ${principal.role}`,
     );
 }
 
