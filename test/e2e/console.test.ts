@@ -345,6 +345,7 @@ describe('the web console in Chromium', () => {
     expect(await page.locator('[data-role]').textContent()).toBe(`viewer · ${PROJECT}`);
     // No action it would be refused: no job buttons, no Enroll or Deploy, no proxy preparation, no cancel.
     expect(await page.getByRole('group', { name: 'Actions on the selected hosts' }).count()).toBe(0);
+    expect(await page.locator('table.hosts').getByRole('checkbox').count()).toBe(0);
     const nav = page.getByRole('navigation', { name: 'Pages' });
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Fleet', 'Proxies', 'Jobs']);
     await shot('fleet-viewer');

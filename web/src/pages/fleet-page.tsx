@@ -222,8 +222,7 @@ export function FleetPage() {
         proxies={proxies}
         sort={sort}
         onSort={(key) => setQuery({ sort: key === 'id' ? undefined : key })}
-        selected={selected}
-        onSelect={setSelected}
+        {...(operates ? { selection: { selected, onSelect: setSelected } } : {})}
       />
     </section>
   );
