@@ -149,6 +149,8 @@ describe('a project operator token', () => {
       'ansible_ssh_common_args',
       'ansible_ssh_private_key_file',
       'outpost_project',
+      'inventory_hostname',
+      'groups',
     ])
       expect(
         (
@@ -161,7 +163,7 @@ describe('a project operator token', () => {
         ).body,
       ).toMatchObject({
         status: 400,
-        field: 'body.options.extraVars',
+        field: `body.options.extraVars.${name}`,
       });
     expect(
       (
