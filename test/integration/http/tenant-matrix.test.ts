@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInflux, type TestInflux } from '../../support/influx.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { api, outpostCli, startOutpost, TEST_TOKEN, type OutpostProcess } from './start-outpost.ts';
 
@@ -21,6 +22,7 @@ const OWN = 'acme';
 const OTHER = 'bolt';
 
 let redis: TestRedis;
+let influx: TestInflux;
 let varDir: string;
 let nodeA: OutpostProcess;
 let nodeB: OutpostProcess;
@@ -220,7 +222,7 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 200,
     request: async (project) => ({ method: 'GET', path: `/v1/jobs/${await freshJob(project)}/log` }),
   },
-  // No metrics written here: the lines are empty, but answered (another project's host: 404).
+  // Nothing written to this file's InfluxDB: the lines are empty, but answered (another project's host: 404).
   getHostSeries: {
     role: 'viewer',
     scope: 'located',
@@ -389,11 +391,13 @@ async function send(base: string, token: string | undefined, call: Call) {
 }
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, influx] = await Promise.all([startRedis(), startInflux()]);
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-tenants-'));
+  // An InfluxDB of this file's own: the charts route reads it (empty, but answered).
+  const env = { OUTPOST_INFLUX_URL: influx.url };
   [nodeA, nodeB] = await Promise.all([
-    startOutpost({ redisUrl: redis.url, varDir, roles: ['api'], name: 'tenants-a' }),
-    startOutpost({ redisUrl: redis.url, varDir, roles: ['api'], name: 'tenants-b' }),
+    startOutpost({ redisUrl: redis.url, varDir, roles: ['api'], name: 'tenants-a', env }),
+    startOutpost({ redisUrl: redis.url, varDir, roles: ['api'], name: 'tenants-b', env }),
   ]);
   for (const project of [OWN, OTHER]) {
     await asService('POST', '/v1/projects', { id: project });
@@ -436,7 +440,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([nodeA?.stop(), nodeB?.stop()]);
-  await redis?.stop();
+  await Promise.all([redis?.stop(), influx?.stop()]);
   if (varDir) await rm(varDir, { recursive: true, force: true });
   for (const project of [OWN, OTHER])
     await rm(path.resolve(import.meta.dirname, '../../../inventories', project), {
@@ -628,7 +632,9 @@ describe('the audit trail', () => {
       outcome: 'ok',
     });
     const table = await outpostCli(nodeA.url, ['audit'], env);
-    expect(table.stdout).toMatch(/ci \(tok-[0-9a-f]{12}\)\s+host\.delete\s+DELETE \/v1\/hosts\/a-web\s+refused 403 forbidden/);
+    expect(table.stdout).toMatch(
+      /ci \(tok-[0-9a-f]{12}\)\s+host\.delete\s+DELETE \/v1\/hosts\/a-web\s+refused 403 forbidden/,
+    );
     // The whole trail, as the service sees it, holds no token.
     const all = await outpostCli(nodeA.url, ['audit', '--json', '--limit', '9999']);
     for (const secret of [TEST_TOKEN, ...tokens.values(), String(created.token)])
