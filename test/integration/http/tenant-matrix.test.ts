@@ -97,259 +97,110 @@ const freshProxy = async (project: string): Promise<string> => {
 const freshJob = async (project: string): Promise<string> =>
   String((await asService('POST', '/v1/jobs', { kind: 'probe', hosts: [`${p(project)}web`] })).id);
 
+/** A route case: who may call it, how its scope works, its status when allowed, and its request. */
+const route = (
+  role: RouteCase['role'],
+  scope: RouteCase['scope'],
+  ok: number,
+  request: RouteCase['request'],
+  leaks?: RouteCase['leaks'],
+): RouteCase => ({ role, scope, ok, request, ...(leaks ? { leaks } : {}) });
+const get = (path: string, headers?: Record<string, string>): Call => ({
+  method: 'GET',
+  path,
+  ...(headers ? { headers } : {}),
+});
+const post = (path: string, body?: unknown): Call => ({
+  method: 'POST',
+  path,
+  ...(body !== undefined ? { body } : {}),
+});
+const del = (path: string): Call => ({ method: 'DELETE', path });
+
 /** Every route of the API (by operationId), what it needs, and a request for it. */
 const ROUTES: Record<string, RouteCase> = {
-  health: { role: 'none', scope: 'public', ok: 200, request: () => ({ method: 'GET', path: '/healthz' }) },
-  openApi: {
-    role: 'none',
-    scope: 'public',
-    ok: 200,
-    request: () => ({ method: 'GET', path: '/v1/openapi.json' }),
-  },
-  metrics: {
-    role: 'viewer',
-    scope: 'service',
-    ok: 200,
-    request: () => ({ method: 'GET', path: '/metrics' }),
-  },
-  signIn: {
-    role: 'none',
-    scope: 'public',
-    ok: 201,
-    // The body's token signs in; the Bearer header of the case is not what counts here.
-    request: () => ({ method: 'POST', path: '/v1/session', body: { token: tokens.get(`${OWN}/viewer`) } }),
-  },
-  whoAmI: { role: 'none', scope: 'public', ok: 200, request: () => ({ method: 'GET', path: '/v1/session' }) },
-  signOut: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 204,
-    request: () => ({ method: 'DELETE', path: '/v1/session' }),
-  },
-  streamEvents: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 200,
-    // From the stream's start: every registry change so far, of both tenants.
-    request: () => ({
-      method: 'GET',
-      path: '/v1/events?after=0-0',
-      headers: { accept: 'text/event-stream' },
-      streamMs: 400,
-    }),
-  },
-  readAudit: {
-    role: 'admin',
-    scope: 'listed',
-    ok: 200,
-    request: () => ({ method: 'GET', path: '/v1/audit?limit=10000' }),
-    // acme's own refused tries name what they asked for; nothing else of bolt may show.
-    leaks: (text) =>
+  health: route('none', 'public', 200, () => get('/healthz')),
+  openApi: route('none', 'public', 200, () => get('/v1/openapi.json')),
+  metrics: route('viewer', 'service', 200, () => get('/metrics')),
+  // The body's token signs in; the Bearer header of the case is not what counts here.
+  signIn: route('none', 'public', 201, () => post('/v1/session', { token: tokens.get(`${OWN}/viewer`) })),
+  whoAmI: route('none', 'public', 200, () => get('/v1/session')),
+  signOut: route('viewer', 'listed', 204, () => del('/v1/session')),
+  // From the stream's start: every registry change so far, of both tenants.
+  streamEvents: route('viewer', 'listed', 200, () => ({
+    ...get('/v1/events?after=0-0', { accept: 'text/event-stream' }),
+    streamMs: 400,
+  })),
+  // acme's own refused tries name what they asked for; nothing else of bolt may show.
+  readAudit: route(
+    'admin',
+    'listed',
+    200,
+    () => get('/v1/audit?limit=10000'),
+    (text) =>
       (JSON.parse(text) as { project: string; data: { who: { scope?: string } | null } }[]).some(
         (entry) =>
           entry.project !== OWN || (entry.data.who?.scope !== OWN && JSON.stringify(entry).includes(OTHER)),
       ),
-  },
-  createToken: {
-    role: 'admin',
-    scope: 'creates',
-    ok: 201,
-    request: (project) => ({
-      method: 'POST',
-      path: '/v1/tokens',
-      body: { name: `t${next()}`, scope: project, role: 'viewer' },
-    }),
-  },
-  listTokens: {
-    role: 'admin',
-    scope: 'listed',
-    ok: 200,
-    request: () => ({ method: 'GET', path: '/v1/tokens' }),
-  },
-  revokeToken: {
-    role: 'admin',
-    scope: 'located',
-    ok: 204,
-    request: async (project) => {
-      const made = await asService('POST', '/v1/tokens', {
-        name: `r${next()}`,
-        scope: project,
-        role: 'viewer',
-      });
-      return { method: 'DELETE', path: `/v1/tokens/${String(made.id)}` };
-    },
-  },
-  submitJob: {
-    role: 'operator',
-    scope: 'located',
-    ok: 202,
-    request: (project) => ({
-      method: 'POST',
-      path: '/v1/jobs',
-      body: { kind: 'probe', hosts: [`${p(project)}web`] },
-    }),
-  },
-  listJobs: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/jobs?project=${project}` }),
-  },
-  getJob: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: async (project) => ({ method: 'GET', path: `/v1/jobs/${await freshJob(project)}` }),
-  },
-  cancelJob: {
-    role: 'operator',
-    scope: 'located',
-    ok: 202,
-    request: async (project) => ({ method: 'POST', path: `/v1/jobs/${await freshJob(project)}/cancel` }),
-  },
-  streamJobEvents: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: async (project) => ({
-      method: 'GET',
-      path: `/v1/jobs/${await freshJob(project)}/events?follow=false`,
-    }),
-  },
-  readJobLog: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: async (project) => ({ method: 'GET', path: `/v1/jobs/${await freshJob(project)}/log` }),
-  },
+  ),
+  createToken: route('admin', 'creates', 201, (project) =>
+    post('/v1/tokens', { name: `t${next()}`, scope: project, role: 'viewer' }),
+  ),
+  listTokens: route('admin', 'listed', 200, () => get('/v1/tokens')),
+  revokeToken: route('admin', 'located', 204, async (project) => {
+    const made = await asService('POST', '/v1/tokens', {
+      name: `r${next()}`,
+      scope: project,
+      role: 'viewer',
+    });
+    return del(`/v1/tokens/${String(made.id)}`);
+  }),
+  submitJob: route('operator', 'located', 202, (project) =>
+    post('/v1/jobs', { kind: 'probe', hosts: [`${p(project)}web`] }),
+  ),
+  listJobs: route('viewer', 'listed', 200, (project) => get(`/v1/jobs?project=${project}`)),
+  getJob: route('viewer', 'located', 200, async (project) => get(`/v1/jobs/${await freshJob(project)}`)),
+  cancelJob: route('operator', 'located', 202, async (project) =>
+    post(`/v1/jobs/${await freshJob(project)}/cancel`),
+  ),
+  streamJobEvents: route('viewer', 'located', 200, async (project) =>
+    get(`/v1/jobs/${await freshJob(project)}/events?follow=false`),
+  ),
+  readJobLog: route('viewer', 'located', 200, async (project) =>
+    get(`/v1/jobs/${await freshJob(project)}/log`),
+  ),
   // Nothing written to this file's InfluxDB: the lines are empty, but answered (another project's host: 404).
-  getHostSeries: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/hosts/${p(project)}web/series` }),
-  },
-  listTunnels: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 200,
-    request: () => ({ method: 'GET', path: '/v1/tunnels' }),
-  },
+  getHostSeries: route('viewer', 'located', 200, (project) => get(`/v1/hosts/${p(project)}web/series`)),
+  listTunnels: route('viewer', 'listed', 200, () => get('/v1/tunnels')),
   // Both projects exist: past the guard, the registry answers 409 (another project: 403, never created).
-  createProject: {
-    role: 'admin',
-    scope: 'creates',
-    ok: 409,
-    request: (project) => ({ method: 'POST', path: '/v1/projects', body: { id: project } }),
-  },
-  listProjects: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 200,
-    request: () => ({ method: 'GET', path: '/v1/projects' }),
-  },
-  getProject: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/projects/${project}` }),
-  },
+  createProject: route('admin', 'creates', 409, (project) => post('/v1/projects', { id: project })),
+  listProjects: route('viewer', 'listed', 200, () => get('/v1/projects')),
+  getProject: route('viewer', 'located', 200, (project) => get(`/v1/projects/${project}`)),
   // Both projects have hosts: past the guard, the registry refuses to delete them (409).
-  deleteProject: {
-    role: 'admin',
-    scope: 'located',
-    ok: 409,
-    request: (project) => ({ method: 'DELETE', path: `/v1/projects/${project}` }),
-  },
-  getEnrollScript: {
-    role: 'operator',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/projects/${project}/enroll-script` }),
-  },
-  getInventory: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/inventories/${project}` }),
-  },
-  getInventoryFiles: {
-    role: 'admin',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/inventories/${project}/files?dir=/tmp/inv` }),
-  },
-  createProxy: {
-    role: 'admin',
-    scope: 'located',
-    ok: 201,
-    request: (project) => {
-      const n = next();
-      return {
-        method: 'POST',
-        path: '/v1/proxies',
-        body: proxyBody(project, `${p(project)}new-${n}`, nextNetwork()),
-      };
-    },
-  },
-  listProxies: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/proxies?project=${project}` }),
-  },
-  getProxy: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/proxies/${p(project)}px` }),
-  },
-  deleteProxy: {
-    role: 'admin',
-    scope: 'located',
-    ok: 204,
-    request: async (project) => ({ method: 'DELETE', path: `/v1/proxies/${await freshProxy(project)}` }),
-  },
-  rekeyProxy: {
-    role: 'admin',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'POST', path: `/v1/proxies/${p(project)}px/rekey` }),
-  },
-  createHost: {
-    role: 'admin',
-    scope: 'located',
-    ok: 201,
-    request: (project) => ({
-      method: 'POST',
-      path: '/v1/hosts',
-      body: hostBody(project, `${p(project)}new-${next()}`),
-    }),
-  },
-  listHosts: {
-    role: 'viewer',
-    scope: 'listed',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/hosts?project=${project}` }),
-  },
-  getHost: {
-    role: 'viewer',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'GET', path: `/v1/hosts/${p(project)}web` }),
-  },
-  deleteHost: {
-    role: 'admin',
-    scope: 'located',
-    ok: 204,
-    request: async (project) => ({ method: 'DELETE', path: `/v1/hosts/${await freshHost(project)}` }),
-  },
-  rekeyHost: {
-    role: 'admin',
-    scope: 'located',
-    ok: 200,
-    request: (project) => ({ method: 'POST', path: `/v1/hosts/${p(project)}web/rekey` }),
-  },
+  deleteProject: route('admin', 'located', 409, (project) => del(`/v1/projects/${project}`)),
+  getEnrollScript: route('operator', 'located', 200, (project) =>
+    get(`/v1/projects/${project}/enroll-script`),
+  ),
+  getInventory: route('viewer', 'located', 200, (project) => get(`/v1/inventories/${project}`)),
+  getInventoryFiles: route('admin', 'located', 200, (project) =>
+    get(`/v1/inventories/${project}/files?dir=/tmp/inv`),
+  ),
+  createProxy: route('admin', 'located', 201, (project) =>
+    post('/v1/proxies', proxyBody(project, `${p(project)}new-${next()}`, nextNetwork())),
+  ),
+  listProxies: route('viewer', 'listed', 200, (project) => get(`/v1/proxies?project=${project}`)),
+  getProxy: route('viewer', 'located', 200, (project) => get(`/v1/proxies/${p(project)}px`)),
+  deleteProxy: route('admin', 'located', 204, async (project) =>
+    del(`/v1/proxies/${await freshProxy(project)}`),
+  ),
+  rekeyProxy: route('admin', 'located', 200, (project) => post(`/v1/proxies/${p(project)}px/rekey`)),
+  createHost: route('admin', 'located', 201, (project) =>
+    post('/v1/hosts', hostBody(project, `${p(project)}new-${next()}`)),
+  ),
+  listHosts: route('viewer', 'listed', 200, (project) => get(`/v1/hosts?project=${project}`)),
+  getHost: route('viewer', 'located', 200, (project) => get(`/v1/hosts/${p(project)}web`)),
+  deleteHost: route('admin', 'located', 204, async (project) => del(`/v1/hosts/${await freshHost(project)}`)),
+  rekeyHost: route('admin', 'located', 200, (project) => post(`/v1/hosts/${p(project)}web/rekey`)),
 };
 
 /** The status a route must answer a token of `role` in `scope`, by the contract above (not by the code). */
