@@ -260,18 +260,10 @@ beforeAll(async () => {
     await asService('POST', '/v1/hosts', hostBody(project, `${p(project)}web`));
   }
   // One token through the CLI, as a person would make it; the rest through the API.
-  const made = await outpostCli(nodeA.url, [
-    'token',
-    'create',
-    '--project',
-    OWN,
-    '--role',
-    'operator',
-    '--name',
-    'ci',
-    '--expires',
-    '30d',
-  ]);
+  const made = await outpostCli(
+    nodeA.url,
+    `token create --project ${OWN} --role operator --name ci --expires 30d`.split(' '),
+  );
   expect(made.code, made.stderr).toBe(0);
   expect(made.stderr).toMatch(
     /^outpost: token tok-[0-9a-f]{12} \(ci, operator of project acme, until .*\) created; it is shown this once\n$/,
@@ -365,16 +357,10 @@ describe('the route × role × scope matrix', () => {
 
 describe('revocation and expiry', () => {
   it('refuses a token revoked on one node at the other within a second, and ends its live stream there', async () => {
-    const made = await outpostCli(nodeA.url, [
-      'token',
-      'create',
-      '--project',
-      OWN,
-      '--role',
-      'viewer',
-      '--name',
-      'laptop',
-    ]);
+    const made = await outpostCli(
+      nodeA.url,
+      `token create --project ${OWN} --role viewer --name laptop`.split(' '),
+    );
     const token = made.stdout.trim();
     const id = /token (tok-[0-9a-f]{12})/.exec(made.stderr)?.[1] ?? '';
     expect((await send(nodeB.url, token, { method: 'GET', path: '/v1/hosts' })).status).toBe(200);
