@@ -1,9 +1,10 @@
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { JOB_KINDS, JOB_STATUSES, type JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
 import { printJob } from './describe-job.ts';
 import { followJob } from './follow-job.ts';
 import { between, formatTime } from './format-time.ts';
+import { parseWholeNumber } from './parse-whole-number.ts';
 import { printRows } from './print-rows.ts';
 import { printTimings } from './print-timings.ts';
 
@@ -38,12 +39,6 @@ function describeStatus(data: string): string {
 
 const list = (value: string): string[] => value.split(',').filter(Boolean);
 
-function wholeNumber(value: string): number {
-  if (!/^[1-9]\d{0,5}$/.test(value))
-    throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
 /** The hosts of a job for a table cell: up to three names, then how many more. */
 function summarizeHosts(job: JobRecord): string {
   const hosts = job.hosts ?? Object.keys(job.result ?? {});
@@ -68,6 +63,10 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
     .option('--full', 'deploy-agent: run the play on every host, even those the fast path finds right')
     .option('--extra-vars <json>', 'extra vars as a JSON object')
     .option('--timeout <seconds>', 'job timeout', Number)
+    .option(
+      '--safe-to-rerun',
+      'the playbook may run again from the start: a worker that shuts down re-queues the job instead of failing it',
+    )
     .option('--idempotency-key <key>', 'the same key returns the same job')
     .option('-f, --follow', 'follow the job to its end')
     .option('--json', 'print the job as JSON')
@@ -80,6 +79,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
         ...(opts.full ? { full: true } : {}),
         ...(opts.extraVars ? { extraVars: JSON.parse(opts.extraVars as string) as unknown } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
+        ...(opts.safeToRerun ? { safeToRerun: true } : {}),
       };
       const body = {
         kind,
@@ -102,7 +102,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
     .addOption(new Option('--status <status>', 'jobs in this status').choices([...JOB_STATUSES]))
     .addOption(new Option('--kind <kind>', 'jobs of this kind').choices([...JOB_KINDS]))
     .option('--host <id>', 'jobs of this host')
-    .option('--limit <n>', 'at most this many (default 100)', wholeNumber)
+    .option('--limit <n>', 'at most this many (default 100)', parseWholeNumber)
     .option('--json', 'print JSON')
     .action(
       async (opts: {

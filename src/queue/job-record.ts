@@ -44,6 +44,12 @@ export interface JobOptions {
   abandon?: boolean;
   /** deploy-agent only: run the play on every host, even those the fast path finds already right. */
   full?: boolean;
+  /**
+   * Whether the play may run again from the start after being stopped half-way: a worker shutting down
+   * past its grace period then puts the job back on the queue instead of failing it. Default true for
+   * Outpost's own kinds (their plays are idempotent), false for run-playbook.
+   */
+  safeToRerun?: boolean;
 }
 
 /** Where a job's time went. */
@@ -94,4 +100,8 @@ export interface JobRecord extends JobSpec {
   hasCredentials?: boolean;
   /** Set when a cancel was asked while the job ran. */
   cancelRequested?: boolean;
+  /** Times a shutting-down worker stopped the job and put it back on the queue. */
+  requeues?: number;
+  /** The token that submitted it: id and name, never the token. */
+  submittedBy?: { tokenId: string; name: string };
 }
