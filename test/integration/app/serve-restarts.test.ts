@@ -135,7 +135,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 
 /** Submits a deploy and resolves once its play is configuring the VM (mid-deploy). */
 async function deployUntilMidPlay(): Promise<string> {
-  const { status, body } = await api(url, 'POST', '/v1/jobs', { kind: 'deploy-agent', project: PROJECT });
+  // --full: a host the last deploy left right would take the fast path and run no play to interrupt.
+  const { status, body } = await api(url, 'POST', '/v1/jobs', {
+    kind: 'deploy-agent',
+    project: PROJECT,
+    options: { full: true },
+  });
   expect(status, JSON.stringify(body)).toBe(202);
   const id = String(body.id);
   await until(
