@@ -177,7 +177,8 @@ describe('fault drills against the lab', () => {
   }, 300_000);
 
   it('InfluxDB stops during a deploy: the job fails, every host is not-reporting with the reason; back when it returns', async () => {
-    const id = await submit({ kind: 'deploy-agent', project: PROJECT });
+    // --full: every host is right after the first deploy, and the fast path would run no play to interrupt.
+    const id = await submit({ kind: 'deploy-agent', project: PROJECT, options: { full: true } });
     // Stopped once the deploy play itself runs (uplinks checked, Telegraf being installed or configured).
     await until('the deploy play runs', async () => /TASK \[telegraf/.test(await logOf(id)), 180_000);
     await influx?.stop();
