@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { down, makeLab, slotDir, up, type LabVm } from './lab.ts';
-import { MAX_SLOT } from './plan.ts';
+import { MAX_SLOT, OS_FAMILIES, type OsFamily } from './plan.ts';
 import { listNetns } from './teardown.ts';
 
 const program = new Command('lab').description(
@@ -26,6 +26,13 @@ program
   .option('--vpcs <n>', 'VPCs, each with a proxy VM', whole, 1)
   .option('--vms <n>', 'target VMs per VPC', whole, 2)
   .option('--direct <n>', 'directly reachable VMs', whole, 0)
+  .option('--os-family <family>', `family of the VMs above: ${OS_FAMILIES.join(' | ')}`, osFamily, 'debian')
+  .option(
+    '--redhat-sim <n>',
+    'extra RedHat-family SIMULATION targets (vpcN-rhM), spread over the VPCs',
+    whole,
+    0,
+  )
   .option('--authorized-key <line...>', 'public key lines for the default user')
   .action(
     async (options: {
@@ -33,6 +40,8 @@ program
       vpcs: number;
       vms: number;
       direct: number;
+      osFamily: OsFamily;
+      redhatSim: number;
       authorizedKey?: string[];
     }) => {
       const started = Date.now();
@@ -41,6 +50,8 @@ program
         vpcs: options.vpcs,
         vmsPerVpc: options.vms,
         directVms: options.direct,
+        osFamily: options.osFamily,
+        redhatSim: options.redhatSim,
         authorizedKeys: options.authorizedKey ?? [],
       });
       printVms(lab.vms);
@@ -107,7 +118,9 @@ function printVms(vms: LabVm[], status?: (vm: LabVm) => string): void {
       .filter(Boolean)
       .join(', ');
     console.log(
-      [vm.name.padEnd(12), vm.kind.padEnd(7), where.padEnd(40), status?.(vm) ?? ''].join(' ').trimEnd(),
+      [vm.name.padEnd(12), vm.kind.padEnd(7), vm.osFamily.padEnd(10), where.padEnd(40), status?.(vm) ?? '']
+        .join(' ')
+        .trimEnd(),
     );
   }
 }
@@ -119,6 +132,13 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function osFamily(value: string): OsFamily {
+  const family = OS_FAMILIES.find((known) => known === value);
+  if (family === undefined)
+    throw new InvalidArgumentError(`expected one of ${OS_FAMILIES.join(', ')}, got ${JSON.stringify(value)}`);
+  return family;
 }
 
 function whole(value: string): number {

@@ -42,6 +42,8 @@ export interface AnsibleLabFiles {
   userPublicKey: string;
   /** Writes JSON extra vars to a 0600 file in the run dir and returns `@path` for `--extra-vars`. */
   vars(name: string, values: Record<string, unknown>): Promise<string>;
+  /** Sets inventory variables of one host (merged over what it has), so one play can vary them per host. */
+  setHostVars(host: string, values: Record<string, unknown>): Promise<void>;
   /** Removes the run dir (keys, vars with passwords, control sockets). */
   remove(): Promise<void>;
 }
@@ -104,12 +106,17 @@ export async function writeAnsibleLab(
   }
   blocks.push('Host *', `  UserKnownHostsFile ${knownHosts}`, '  StrictHostKeyChecking yes', '');
   await writeFile(sshConfig, blocks.join('\n'));
-  const hosts = Object.fromEntries(lab.vms.map((vm: LabVm) => [vm.name, { ansible_host: vm.address }]));
-  const inventory = path.join(dir, 'hosts.json');
-  await writeFile(
-    inventory,
-    JSON.stringify({ all: { hosts, vars: { ansible_ssh_common_args: `-F ${sshConfig}` } } }, null, 2),
+  const hosts: Record<string, Record<string, unknown>> = Object.fromEntries(
+    lab.vms.map((vm: LabVm) => [vm.name, { ansible_host: vm.address }]),
   );
+  const inventory = path.join(dir, 'hosts.json');
+  const writeInventory = () =>
+    writeFile(
+      inventory,
+      JSON.stringify({ all: { hosts, vars: { ansible_ssh_common_args: `-F ${sshConfig}` } } }, null, 2),
+      { mode: 0o600 },
+    );
+  await writeInventory();
   return {
     ...keys,
     inventory,
@@ -117,6 +124,10 @@ export async function writeAnsibleLab(
       const file = path.join(dir, `${name}.vars.json`);
       await writeFile(file, JSON.stringify(values), { mode: 0o600 });
       return `@${file}`;
+    },
+    async setHostVars(host, values) {
+      hosts[host] = { ...hosts[host], ...values };
+      await writeInventory();
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
