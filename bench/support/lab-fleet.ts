@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
-import { stopControlMasters } from '../../src/inventory/stop-control-masters.ts';
+import { stopControlMasters } from '../../src/ssh/stop-control-masters.ts';
 import { writeInventory } from '../../src/inventory/write-inventory.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { writeProjectInventory } from '../../src/registry/write-project-inventory.ts';

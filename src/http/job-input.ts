@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PLAYBOOK_PATTERN } from '../jobs/resolve-playbook.ts';
+import { PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
 
 /** Entity ids (shared contract 2): the same pattern as the registry. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ConflictError, ValidationError } from '../errors.ts';
-import type { JobCredentials } from '../jobs/job-run.ts';
+import type { JobCredentials } from '../jobs/runtime/job-run.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { FINAL_STATUSES, type JobRecord, type JobSpec } from './job-record.ts';
 import { JobStore } from './job-store.ts';

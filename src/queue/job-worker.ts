@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/job-run.ts';
+import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { createLogWriter } from '../logs/log-writer.ts';
 import type { JobStore } from './job-store.ts';

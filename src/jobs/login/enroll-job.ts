@@ -1,0 +1,103 @@
+import type { HostSummary } from '../../ansible/summarize-run.ts';
+import type { Host, HostLogin, HostProbe } from '../../domain/host.ts';
+import { oneLine } from '../../ssh/classify-ssh-failure.ts';
+import { enrollTargets, takeCredentials } from './enroll-targets.ts';
+import type { JobDeps } from '../runtime/job-deps.ts';
+import type { JobOutcome, JobRun } from '../runtime/job-run.ts';
+import { requireLoginDeps } from './login-deps.ts';
+import { probeHosts } from './probe-hosts.ts';
+import { resolveLoginTargets } from './resolve-login-targets.ts';
+import { verifyProxyLogins, type ProxyLoginCheck } from './verify-proxy-logins.ts';
+
+/** One target's line of an enroll job's result. */
+export type EnrolledLine = HostSummary & {
+  pinned?: 'recorded' | 'unchanged' | 'changed';
+  /** Hosts: the login state recorded. */
+  login?: HostLogin;
+  /** Hosts: the probe that proved the login. */
+  probe?: HostProbe;
+  facts?: Host['facts'];
+  /** Proxies: cloudroot logs in with the project key and `sudo -n true` works. */
+  verified?: ProxyLoginCheck;
+};
+
+/**
+ * `enroll`: creates cloudroot (key-only, passwordless sudo, the admin and project keys) on the job's
+ * hosts — and proxies named in `hosts` — with the credentials given once (`credentials.user`, default
+ * root, and a `password` or a `privateKey`; with a key, the password is only sudo's). Records per host
+ * login `enrolled` (way password|key) or `failed` with the first error, then proves the login: a
+ * probe as cloudroot with the project key (hosts) or `sudo -n true` (proxies).
+ */
+export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome> {
+  const login = requireLoginDeps(deps, 'enroll');
+  const credentials = takeCredentials(run);
+  const targets = await resolveLoginTargets(login.registry, run.job, 'hosts');
+  const enrollment = await enrollTargets(login, run, targets, credentials);
+  if (enrollment.outcome.status === 'canceled' || enrollment.outcome.status === 'timeout') {
+    return { ...enrollment.outcome, result: enrollment.lines };
+  }
+
+  const result: Record<string, EnrolledLine> = { ...enrollment.lines };
+  const at = new Date().toISOString();
+  const failedLogin = (reason: string): HostLogin => ({ state: 'failed', at, reason: reason.slice(0, 500) });
+  for (const host of targets.hosts) {
+    if (enrollment.enrolled.has(host.id)) continue;
+    const line = enrollment.lines[host.id];
+    const reason = line?.firstError?.msg ?? enrollment.outcome.reason ?? 'enrollment failed';
+    const updated = await login.registry.updateHost(host.id, { login: failedLogin(oneLine(reason)) });
+    result[host.id] = { ...emptyLine(), ...line, login: updated.login };
+  }
+  const enrolledHosts = targets.hosts.filter((host) => enrollment.enrolled.has(host.id));
+  const probed = await probeHosts(
+    login,
+    run,
+    await Promise.all(enrolledHosts.map((h) => login.registry.getHost(h.id))),
+    {
+      enrolledBy: enrollment.way,
+    },
+  );
+  for (const host of enrolledHosts) {
+    const check = probed.result[host.id];
+    let hostLogin = check?.login;
+    if (check && check.login.state !== 'enrolled') {
+      const why = check.firstError?.msg ?? 'cloudroot could not log in afterwards';
+      hostLogin = (
+        await login.registry.updateHost(host.id, { login: failedLogin(oneLine(`enrolled, but ${why}`)) })
+      ).login;
+    }
+    result[host.id] = {
+      ...emptyLine(),
+      ...enrollment.lines[host.id],
+      ...(hostLogin ? { login: hostLogin } : {}),
+      ...(check ? { probe: check.probe, ...(check.facts ? { facts: check.facts } : {}) } : {}),
+    };
+  }
+  const proxies = targets.proxies.filter((proxy) => enrollment.enrolled.has(proxy.id));
+  const verified = await verifyProxyLogins(login, run, targets.project, proxies);
+  for (const proxy of proxies) {
+    const check = verified[proxy.id];
+    result[proxy.id] = {
+      ...emptyLine(),
+      ...enrollment.lines[proxy.id],
+      ...(check ? { verified: check } : {}),
+    };
+  }
+
+  const bad = Object.keys(result).filter((id) => {
+    const line = result[id];
+    return targets.hosts.some((h) => h.id === id)
+      ? line?.login?.state !== 'enrolled'
+      : line?.verified?.ok !== true;
+  });
+  return {
+    status: bad.length === 0 ? 'successful' : 'failed',
+    ...(bad.length > 0 ? { reason: `not enrolled: ${bad.join(', ')} (see each one's result)` } : {}),
+    result,
+    ...(enrollment.outcome.command ? { command: enrollment.outcome.command } : {}),
+    ...(enrollment.outcome.rc !== undefined ? { rc: enrollment.outcome.rc } : {}),
+  };
+}
+
+function emptyLine(): HostSummary {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+}

@@ -1,0 +1,290 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTunnelStatus } from '../../../../src/tunnels/index.ts';
+import { defaultSlot, up, type Lab, type LabVm } from '../../../lab/lab.ts';
+import { freePort } from '../../../support/free-port.ts';
+import { startRedis, type TestRedis } from '../../../support/redis.ts';
+import { buildTelegrafDeb } from '../../../support/telegraf-deb.ts';
+import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '../../http/start-outpost.ts';
+import { createCloudroot } from '../../inventory/reach-lab.ts';
+import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
+import { labEntities } from '../../../support/lab-entities.ts';
+
+// One VPC (a proxy and two VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
+// worker (with the embedded influxd bound to the lab's control address, so the direct VM reaches it) and
+// a tunnels node holding the uplinks; the worker learns an uplink is up only through Redis.
+const ROOT = path.resolve(import.meta.dirname, '../../../..');
+const PROJECT = 'agents';
+const UPLINK_PORT = 18086;
+
+let lab: Lab;
+let redis: TestRedis;
+let outpost: OutpostProcess;
+let varDir: string;
+let influxUrl: string;
+let proxy: LabVm;
+let targets: LabVm[];
+let direct: LabVm;
+let reader: Redis;
+let tunnelsNode: ChildProcess;
+
+interface HostView {
+  id: string;
+  login: { state: string };
+  agent: { state: string; uplink?: string; lastSeen?: string; reason?: string };
+  metrics?: { lastSeen: string | null; error?: string };
+}
+interface JobView {
+  id: string;
+  status: string;
+  reason?: string;
+  result?: Record<
+    string,
+    { changed: number; failed: number; unreachable: number; agent?: { state: string } }
+  >;
+}
+
+beforeAll(async () => {
+  varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-deploy-'));
+  const [labUp, redisUp, deb] = await Promise.all([
+    up({ slot: defaultSlot(), vpcs: 1, vmsPerVpc: 2, directVms: 1 }),
+    startRedis(),
+    buildTelegrafDeb({ outDir: path.join(varDir, 'packages') }),
+  ]);
+  lab = labUp;
+  redis = redisUp;
+  reader = new Redis(redis.url);
+  proxy = lab.proxies()[0] as LabVm;
+  targets = lab.targets('vpc1');
+  direct = lab.directs()[0] as LabVm;
+  const influxPort = await freePort(lab.controlAddress);
+  influxUrl = `http://${lab.controlAddress}:${influxPort}`;
+  const env = {
+    OUTPOST_INFLUX_BIND: lab.controlAddress,
+    OUTPOST_INFLUX_PORT: String(influxPort),
+    OUTPOST_INFLUX_RPC_PORT: String(await freePort()),
+    OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
+    OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+    OUTPOST_UPLINK_PORT: String(UPLINK_PORT),
+    OUTPOST_UPLINK_WAIT_SECONDS: '20',
+    OUTPOST_VERIFY_SECONDS: '40',
+  };
+  outpost = await startOutpost({
+    redisUrl: redis.url,
+    varDir,
+    roles: ['api', 'worker'],
+    name: 'deploy',
+    env,
+  });
+  tunnelsNode = await startTunnelsNode(env);
+
+  // The project (Outpost makes its key), then cloudroot on every VM the quickest honest way.
+  const created = await api<{ publicKeys: { admin: string; project: string } }>(
+    outpost.url,
+    'POST',
+    '/v1/projects',
+    {
+      id: PROJECT,
+    },
+  );
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const { admin, project } = created.body.publicKeys;
+  await Promise.all(lab.vms.map((vm) => createCloudroot(lab, vm, [admin, project])));
+  await prepareProxySshd(lab, proxy);
+  const add = async (kind: string, body: Record<string, unknown>) => {
+    const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+  };
+  const { proxies, hosts } = labEntities(lab, PROJECT);
+  for (const body of proxies) await add('proxies', body);
+  for (const body of hosts) await add('hosts', body);
+}, 240_000);
+
+afterAll(async () => {
+  if (tunnelsNode && tunnelsNode.exitCode === null) {
+    const exited = new Promise((resolve) => tunnelsNode.once('exit', resolve));
+    tunnelsNode.kill('SIGTERM');
+    await exited;
+  }
+  await outpost?.stop();
+  reader?.disconnect();
+  await redis?.stop();
+  await lab?.down();
+  if (varDir) await rm(varDir, { recursive: true, force: true });
+}, 120_000);
+
+/** `outpost serve --role tunnels` on the same Redis and InfluxDB settings as the API/worker node. */
+async function startTunnelsNode(env: Record<string, string>): Promise<ChildProcess> {
+  const logFile = path.join(varDir, 'tunnels.log');
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/outpost.js'), 'serve', '--role', 'tunnels'], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      ...env,
+      OUTPOST_REDIS_URL: redis.url,
+      OUTPOST_VAR_DIR: varDir,
+      OUTPOST_API_TOKEN: TEST_TOKEN,
+    },
+  });
+  closeSync(log);
+  const deadline = Date.now() + 30_000;
+  while (!(await readFile(logFile, 'utf8')).includes('holding uplink forwards')) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`tunnels node not ready: ${await readFile(logFile, 'utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}
+
+async function deploy(kind: 'deploy-agent' | 'remove-agent'): Promise<JobView> {
+  const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', { kind, project: PROJECT });
+  expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+  return (await waitForEnd(outpost.url, submitted.body.id, 180_000)) as unknown as JobView;
+}
+
+async function hosts(): Promise<Map<string, HostView>> {
+  const { body } = await api<HostView[]>(outpost.url, 'GET', `/v1/hosts?project=${PROJECT}`);
+  return new Map(body.map((host) => [host.id, host]));
+}
+
+async function influx(q: string): Promise<{ tags?: Record<string, string>; values: unknown[][] }[]> {
+  const response = await fetch(`${influxUrl}/query?${new URLSearchParams({ db: 'telegraf', q }).toString()}`);
+  const body = (await response.json()) as {
+    results: { series?: { tags?: Record<string, string>; values: unknown[][] }[] }[];
+  };
+  return body.results[0]?.series ?? [];
+}
+
+async function logOf(jobId: string): Promise<string> {
+  const { body } = await api<string>(outpost.url, 'GET', `/v1/jobs/${jobId}/log`);
+  return String(body).slice(-6000);
+}
+
+async function cli(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'bin/outpost.js'), ...args],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        OUTPOST_URL: outpost.url,
+        OUTPOST_API_TOKEN: TEST_TOKEN,
+        OUTPOST_VAR_DIR: varDir,
+      },
+    },
+  );
+  return stdout;
+}
+
+async function tunnelsUp(): Promise<number> {
+  const { body } = await api<string>(outpost.url, 'GET', '/metrics');
+  return Number(/^outpost_tunnels_up (\d+)$/m.exec(String(body))?.[1]);
+}
+
+describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM', () => {
+  it('deploys to all: each host reports, with real points tagged with its host and project', async () => {
+    const job = await deploy('deploy-agent');
+    expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
+
+    const seen = await hosts();
+    expect(seen.get(direct.name)?.agent).toMatchObject({ state: 'reporting', uplink: 'direct' });
+    for (const vm of targets)
+      expect(seen.get(vm.name)?.agent).toMatchObject({ state: 'reporting', uplink: 'proxy' });
+    for (const host of seen.values()) {
+      expect(host.agent.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(host.metrics?.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+
+    const series = await influx(
+      'SELECT last("uptime") FROM "agent_system" GROUP BY "host", "project", "network"',
+    );
+    const tags = series.map((s) => s.tags ?? {});
+    expect(tags).toContainEqual({ host: direct.name, project: PROJECT, network: '' });
+    for (const vm of targets)
+      expect(tags).toContainEqual({ host: vm.name, project: PROJECT, network: vm.vpcCidr });
+
+    // The VPC VMs write through the uplink held on the proxy's VPC address.
+    expect(
+      await httpStatusFromVm(lab, targets[0] as LabVm, `http://${proxy.vpcAddress}:${UPLINK_PORT}/ping`),
+    ).toBe('204');
+    const status = await readTunnelStatus(reader, 'outpost:', proxy.name);
+    expect(status?.forwards.map((f) => [f.id, f.state])).toEqual([
+      [`remote:${proxy.vpcAddress}:${UPLINK_PORT}`, 'up'],
+    ]);
+    expect(status?.node, 'held by the tunnels node').toContain(`-${tunnelsNode.pid}-`);
+    expect(await tunnelsUp()).toBe(1);
+
+    const table = await cli('host', 'list', '--project', PROJECT);
+    expect(table.split('\n')[0]).toMatch(
+      /ID\s+PROJECT\s+ADDRESS\s+PROXY\s+LOGIN\s+REACH\s+UPLINK\s+AGENT\s+LASTSEEN/,
+    );
+    expect(table).toMatch(new RegExp(`${targets[0]?.name}\\s.*\\sproxy\\s+reporting\\s+\\d{4}-`));
+    expect(table).toMatch(new RegExp(`${direct.name}\\s.*\\sdirect\\s+reporting\\s+\\d{4}-`));
+  }, 240_000);
+
+  it('deploys again: nothing changes and every host still verifies', async () => {
+    const job = await deploy('deploy-agent');
+    expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
+    for (const vm of [...targets, direct]) {
+      expect(job.result?.[vm.name]).toMatchObject({
+        changed: 0,
+        failed: 0,
+        unreachable: 0,
+        agent: { state: 'reporting' },
+      });
+    }
+  }, 240_000);
+
+  it("ends not-reporting naming the proxy when the proxy's sshd is stopped", async () => {
+    try {
+      await stopSshd(lab, proxy);
+      const job = await deploy('deploy-agent');
+      expect(job.status).toBe('failed');
+      const seen = await hosts();
+      for (const vm of targets) {
+        expect(seen.get(vm.name)?.agent.state).toBe('not-reporting');
+        expect(seen.get(vm.name)?.agent.reason).toContain(`unreachable through proxy ${proxy.name}`);
+        expect(seen.get(vm.name)?.agent.uplink).toBe('proxy');
+      }
+      expect(seen.get(direct.name)?.agent.state).toBe('reporting');
+      expect(job.reason).toContain(proxy.name);
+    } finally {
+      await lab.sh(proxy, '/usr/sbin/sshd');
+    }
+  }, 240_000);
+
+  it('removes the agent: no package, config or process is left and the uplink is released', async () => {
+    // Back on the proxy: the tunnel node reconnects on its own.
+    const deadline = Date.now() + 30_000;
+    while ((await readTunnelStatus(reader, 'outpost:', proxy.name))?.forwards[0]?.state !== 'up') {
+      if (Date.now() > deadline) throw new Error('uplink did not come back after sshd restarted');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const job = await deploy('remove-agent');
+    expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
+    const seen = await hosts();
+    for (const vm of [...targets, direct]) {
+      expect(seen.get(vm.name)?.agent.state).toBe('removed');
+      const left = await lab.sh(
+        vm,
+        `dpkg-query -W -f='\${db:Status-Abbrev}' telegraf 2>/dev/null; ls -d /etc/telegraf 2>/dev/null; ` +
+          `for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = telegraf ] && echo "process \${p#/proc/}"; done; true`,
+      );
+      expect(left.trim().replace(/^un\s*/, ''), vm.name).toBe('');
+    }
+    expect(await readTunnelStatus(reader, 'outpost:', proxy.name)).toBeUndefined();
+    expect(
+      await httpStatusFromVm(lab, targets[0] as LabVm, `http://${proxy.vpcAddress}:${UPLINK_PORT}/ping`),
+    ).toMatch(/^error/);
+    expect(await tunnelsUp()).toBe(0);
+  }, 240_000);
+});
