@@ -12,12 +12,16 @@ import { repoRoot } from './telegraf-standin-tree.ts';
 export interface LabRpmRepo {
   /** `http://<control address>`: what the VMs' preconfigured BaseOS repository points at. */
   url: string;
-  /** The repositories' signing key (generated for this run) and its fingerprint. */
+  /** The repositories' signing key (generated for this run): its URL, its file on the controller, its fingerprint. */
   keyUrl: string;
+  keyFile: string;
   fingerprint: string;
   /** The Telegraf repository's yum baseurl, laid out like InfluxData's (`$basearch` left to dnf). */
   telegrafBaseurl: string;
-  /** A controller directory holding the signed stand-in packages, for the offline method. */
+  /**
+   * A controller directory for the offline method: the signed stand-in packages and the signing key,
+   * under the name role telegraf looks for by default (InfluxData's `influxdata-archive.key`).
+   */
   packageDir: string;
   /** The URL of the signed stand-in package of `version`, for the url method. */
   packageUrl(version: string): string;
@@ -48,13 +52,16 @@ export async function startLabRpmRepo(options: {
       const rpm = await buildTelegrafRpm({ version, outDir: packageDir, signWith: key });
       await copyFile(rpm, path.join(telegraf, path.basename(rpm)));
     }
-    await writeFile(path.join(root, LAB_REPO_KEY_PATH), key.publicKey);
+    const keyFile = path.join(root, LAB_REPO_KEY_PATH);
+    await writeFile(keyFile, key.publicKey);
+    await writeFile(path.join(packageDir, 'influxdata-archive.key'), key.publicKey);
     for (const dir of [baseos, telegraf]) await execa('createrepo_c', ['--quiet', dir]);
     const server = await serveDirectory(root, options.controlAddress, 80);
     const url = labRepoUrl(options.controlAddress);
     return {
       url,
       keyUrl: `${url}/${LAB_REPO_KEY_PATH}`,
+      keyFile,
       fingerprint: key.fingerprint,
       telegrafBaseurl: `${url}/influxdata/stable/$basearch/main`,
       packageDir,

@@ -194,7 +194,13 @@ export function totalChanged(run: PlaybookRun): number {
 
 /** A short description of a failed run for assertion messages. */
 export function explain(run: PlaybookRun): string {
-  return `exit ${run.exitCode}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`;
+  // Failures first: the output's tail may have scrolled past them.
+  const failures = run.events
+    .filter(
+      (event) => event.event === 'host_result' && ['failed', 'unreachable'].includes(String(event.status)),
+    )
+    .map((event) => `${String(event.host)} ${String(event.task)}: ${String(event.msg)}`);
+  return `exit ${run.exitCode}\n${failures.join('\n')}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`;
 }
 
 /** Runs a command as `cloudroot` over SSH with the admin key (BatchMode: no password can be used). */

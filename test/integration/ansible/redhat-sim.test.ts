@@ -97,24 +97,20 @@ afterAll(async () => {
 });
 
 describe('redhat-sim VMs: playbooks/enroll.yml (role cloudroot, RedHat branch)', () => {
-  it('reports in --check mode what it would do, without doing it', async () => {
-    const run = await runPlaybook(files, 'enroll.yml', {
-      limit: proxy.name,
-      extraVars: [byPassword],
-      check: true,
-    });
-    expect(run.exitCode, explain(run)).toBe(0);
-    expect(run.recap[proxy.name]?.changed).toBeGreaterThan(0);
-    expect((await lab.exec(proxy, 'id cloudroot')).exitCode).not.toBe(0);
-  });
-
-  it('enrolls with a password, a key and the enrollment script; cloudroot logs in by key and sudo needs no password', async () => {
+  it('enrolls with a password, a key and the enrollment script, after a --check run that changes nothing', async () => {
     // The image user is in wheel, which RHEL's sudoers lets in; its drop-ins are read through '#includedir'.
     expect(await lab.sh(proxy, 'id -nG debian; grep includedir /etc/sudoers')).toBe(
       'debian wheel\n#includedir /etc/sudoers.d\n',
     );
-    const first = await runPlaybook(files, 'enroll.yml', { limit: proxy.name, extraVars: [byPassword] });
+    // The proxy first (jumps to the VMs behind it use its cloudroot); meanwhile a --check run elsewhere.
+    const [first, check] = await Promise.all([
+      runPlaybook(files, 'enroll.yml', { limit: proxy.name, extraVars: [byPassword] }),
+      runPlaybook(files, 'enroll.yml', { limit: direct.name, extraVars: [byPassword], check: true }),
+    ]);
     expect(first.exitCode, explain(first)).toBe(0);
+    expect(check.exitCode, explain(check)).toBe(0);
+    expect(check.recap[direct.name]?.changed).toBeGreaterThan(0);
+    expect((await lab.exec(direct, 'id cloudroot')).exitCode).not.toBe(0);
     const [passwordRun, keyRun] = await Promise.all([
       runPlaybook(files, 'enroll.yml', { limit: direct.name, extraVars: [byPassword] }),
       runPlaybook(files, 'enroll.yml', { limit: vm1.name, extraVars: [byKey] }),
@@ -215,7 +211,6 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
       telegraf_interval: '2s',
       telegraf_flush_interval: '2s',
       telegraf_repo_key_url: repo.keyUrl,
-      telegraf_repo_key_fingerprint: repo.fingerprint,
       telegraf_repo_yum_baseurl: repo.telegrafBaseurl,
       telegraf_offline_dir: repo.packageDir,
     });
@@ -227,6 +222,7 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
       .digest('hex');
     await files.setHostVars(direct.name, {
       telegraf_install_method: 'repo',
+      telegraf_repo_key_fingerprint: repo.fingerprint,
       telegraf_version: '1.29.0',
       telegraf_influxdb_urls: [influx.url],
     });
@@ -234,6 +230,7 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
       telegraf_install_method: 'url',
       telegraf_package_url: repo.packageUrl('1.30.0'),
       telegraf_package_checksum: `sha256:${checksum}`,
+      telegraf_package_key_file: repo.keyFile,
       telegraf_influxdb_urls: [influx.url],
     });
     for (const vm of [vm1, vm2]) {
@@ -246,15 +243,26 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
     }
   });
 
-  it('refuses a repository key whose fingerprint is not the expected one, adding no repository', async () => {
+  it('trusts no key it cannot verify: a repository key with another fingerprint, a package file signed by an unknown key', async () => {
+    await files.setHostVars(direct.name, { telegraf_repo_key_fingerprint: '0'.repeat(40) });
+    await files.setHostVars(vm2.name, { telegraf_package_key_file: 'no-such.key' });
     const run = await runPlaybook(files, 'deploy-agent.yml', {
-      limit: direct.name,
-      extraVars: [asCloudroot, deployVars, JSON.stringify({ telegraf_repo_key_fingerprint: '0'.repeat(40) })],
+      limit: [direct.name, vm2.name].join(','),
+      extraVars: [asCloudroot, deployVars],
     });
+    await files.setHostVars(direct.name, { telegraf_repo_key_fingerprint: repo.fingerprint });
+    await files.setHostVars(vm2.name, { telegraf_package_key_file: 'influxdata-archive.key' });
     expect(run.exitCode).not.toBe(0);
-    expect(failureOf(run)?.msg).toContain(repo.fingerprint);
+    const failures = run.events.filter((event) => event.event === 'host_result' && event.status === 'failed');
+    expect(failures.find((event) => event.host === direct.name)?.msg).toContain(repo.fingerprint);
+    expect(failures.filter((event) => event.host === vm2.name).at(-1)?.msg).toMatch(
+      /Public key for telegraf-1\.30\.0-1\.noarch\.rpm is not installed.*give the public key that signs it as telegraf_package_key_file/,
+    );
     expect((await lab.exec(direct, 'ls /etc/yum.repos.d')).stdout).toBe('outpost-lab.repo\n');
-    expect((await lab.exec(direct, 'rpm -q gpg-pubkey')).exitCode).not.toBe(0);
+    for (const vm of [direct, vm2])
+      expect((await lab.exec(vm, 'rpm -q gpg-pubkey telegraf')).stdout).toBe(
+        'package gpg-pubkey is not installed\npackage telegraf is not installed\n',
+      );
   });
 
   it('reports in --check mode on fresh VMs what it would do, without installing anything', async () => {
@@ -282,8 +290,8 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
     expect(run.exitCode, explain(run)).toBe(0);
 
     const expected = [
-      `${direct.name}|acme|undefined`,
-      `${proxy.name}|acme|undefined`,
+      `${direct.name}|acme|`,
+      `${proxy.name}|acme|`,
       ...[vm1, vm2].map((vm) => `${vm.name}|acme|${vm.vpcCidr ?? ''}`),
     ].sort();
     for (const measurement of ['agent_cpu', 'agent_system', 'agent_mem']) {
@@ -307,9 +315,9 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
     expect(await lab.sh(direct, "rpm -q gpg-pubkey --qf '%{VERSION}'")).toBe(
       repo.fingerprint.slice(-8).toLowerCase(),
     );
-    expect(await lab.sh(direct, 'cat /etc/yum.repos.d/influxdata.repo')).toMatch(
-      /gpgcheck = 1[^]*baseurl = .*\/influxdata\/stable\/\$basearch\/main/,
-    );
+    const repoFile = await lab.sh(direct, 'cat /etc/yum.repos.d/influxdata.repo');
+    expect(repoFile).toContain(`baseurl = ${repo.telegrafBaseurl}\n`);
+    expect(repoFile).toContain('gpgcheck = 1\n');
     expect(await lab.sh(direct, "rpm -q --qf '%{SIGPGP:pgpsig}' telegraf")).toContain(
       repo.fingerprint.slice(-16).toLowerCase(),
     );
@@ -332,17 +340,17 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
   });
 
   it('changes nothing on a second run, and a --check run reports no change', async () => {
-    const again = await runPlaybook(files, 'deploy-agent.yml', {
-      limit: all(),
-      extraVars: [asCloudroot, deployVars],
-    });
+    // Side by side: neither should change anything, so neither can disturb the other.
+    const [again, check] = await Promise.all([
+      runPlaybook(files, 'deploy-agent.yml', { limit: all(), extraVars: [asCloudroot, deployVars] }),
+      runPlaybook(files, 'deploy-agent.yml', {
+        limit: all(),
+        extraVars: [asCloudroot, deployVars],
+        check: true,
+      }),
+    ]);
     expect(again.exitCode, explain(again)).toBe(0);
     expect(totalChanged(again), explain(again)).toBe(0);
-    const check = await runPlaybook(files, 'deploy-agent.yml', {
-      limit: all(),
-      extraVars: [asCloudroot, deployVars],
-      check: true,
-    });
     expect(check.exitCode, explain(check)).toBe(0);
     expect(totalChanged(check), explain(check)).toBe(0);
   });
