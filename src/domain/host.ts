@@ -72,11 +72,12 @@ export interface Host {
   login: HostLogin;
   agent: HostAgent;
   /**
-   * What the last probe found. `interpreter` (the Python that ran its modules) becomes the host's
+   * What the last probe found: `os` (distribution and version) and `family` (Ansible's os_family:
+   * Debian, RedHat...), `arch`, `python`. `interpreter` (the Python that ran its modules) becomes the host's
    * ansible_python_interpreter in generated inventories: no interpreter discovery round trip per run,
    * and no silent fallback to /usr/bin/python when discovery's connection fails.
    */
-  facts?: { os?: string; arch?: string; python?: string; interpreter?: string };
+  facts?: { os?: string; family?: string; arch?: string; python?: string; interpreter?: string };
   probe?: HostProbe;
 }
 
@@ -157,6 +158,7 @@ export const hostPatchSchema = z.strictObject({
   facts: z
     .strictObject({
       os: factSchema.optional(),
+      family: factSchema.optional(),
       arch: factSchema.optional(),
       python: factSchema.optional(),
       interpreter: interpreterSchema.optional(),

@@ -80,6 +80,11 @@ export function planLab(shape: LabShape): LabPlan {
   check('vpcs', vpcs, 0, VPC_BLOCKS.length);
   check('vmsPerVpc', vmsPerVpc, 0, MAX_TARGETS_PER_VPC);
   check('directVms', directVms, 0, PUBLIC_SIZE - 3 - vpcs);
+  if (vpcs === 0 && redhatSim !== 0) {
+    throw new RangeError(
+      `lab redhatSim: these VMs go into VPCs and the lab has none, got ${JSON.stringify(redhatSim)}`,
+    );
+  }
   // Round-robin: the first VPCs hold one more than the others.
   check('redhatSim', redhatSim, 0, vpcs * (MAX_TARGETS_PER_VPC - vmsPerVpc));
   if (!OS_FAMILIES.includes(osFamily)) {

@@ -197,7 +197,7 @@ async function readFacts(dir: string, host: string): Promise<Host['facts'] | und
   try {
     const raw = JSON.parse(await readFile(path.join(dir, `${host}.json`), 'utf8')) as Record<string, unknown>;
     const facts: NonNullable<Host['facts']> = {};
-    for (const name of ['os', 'arch', 'python'] as const) {
+    for (const name of ['os', 'family', 'arch', 'python'] as const) {
       const value = raw[name];
       if (typeof value === 'string' && /^[A-Za-z0-9 ._+()/-]{1,100}$/.test(value)) facts[name] = value;
     }

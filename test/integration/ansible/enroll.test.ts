@@ -127,6 +127,7 @@ describe('playbooks/enroll.yml', () => {
         string
       >;
       expect(facts.os).toMatch(/^Debian \d+/);
+      expect(facts.family).toBe('Debian');
       expect(facts.arch).toBe((await lab.sh(vm, 'uname -m')).trim());
       expect(facts.python).toMatch(/^3\.\d+\.\d+$/);
     }

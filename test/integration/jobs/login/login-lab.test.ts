@@ -270,6 +270,7 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     expect(record.probe?.ways.direct).toEqual({ ok: true });
     expect(record.probe?.ways.jump).toMatchObject({ ok: false, reason: 'no-proxy' });
     expect(record.facts?.os).toMatch(/^Debian/);
+    expect(record.facts?.family).toBe('Debian');
     expect(record.facts?.python).toMatch(/^3\.\d+\.\d+$/);
     expect(record.facts?.interpreter).toBe('/usr/bin/python3');
     expect(record.facts?.arch).toBe((await lab.sh(direct, 'uname -m')).trim());
