@@ -14,7 +14,9 @@ import { execa } from 'execa';
 import { ownChild } from '../src/embedded/own-child.ts';
 import { up, type Lab } from '../test/lab/lab.ts';
 import { freePort } from '../test/support/free-port.ts';
+import { generateRepoKey } from '../test/support/repo-key.ts';
 import { buildTelegrafDeb } from '../test/support/telegraf-deb.ts';
+import { buildTelegrafRpm } from '../test/support/telegraf-rpm.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const PROJECT = 'demo';
@@ -43,7 +45,10 @@ export interface Mission {
   stop(): Promise<void>;
 }
 
-/** Builds the lab (2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis and InfluxDB. */
+/**
+ * Builds the lab (2 VPCs x 2 VMs, a RedHat-family simulation VM in vpc1, 1 direct VM) and starts
+ * `outpost serve` with embedded Redis and InfluxDB.
+ */
 export async function startMission(options: { slot: number; narrator: Narrator }): Promise<Mission> {
   const { narrator } = options;
   const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-mission-'));
@@ -64,19 +69,25 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       '-f',
       path.join(work, 'operator-key'),
     ]);
-    narrator.step('Build the lab: 2 VPCs (a proxy and 2 VMs each) and 1 directly reachable VM');
-    const lab = await up({ slot: options.slot, vpcs: 2, vmsPerVpc: 2, directVms: 1 });
+    narrator.step(
+      'Build the lab: 2 VPCs (a proxy and 2 VMs each, plus a simulated RHEL 9 clone in vpc1) and 1 directly reachable VM',
+    );
+    const lab = await up({ slot: options.slot, vpcs: 2, vmsPerVpc: 2, directVms: 1, redhatSim: 1 });
     cleanups.push(() => lab.down());
     for (const vm of lab.vms) {
       const where = [
         vm.publicAddress && `public ${vm.publicAddress}`,
         vm.vpcAddress && `${vm.vpc} ${vm.vpcAddress}`,
       ];
-      narrator.output(`${vm.name.padEnd(11)} ${vm.kind.padEnd(7)} ${where.filter(Boolean).join(', ')}`);
+      narrator.output(
+        `${vm.name.padEnd(11)} ${vm.kind.padEnd(7)} ${vm.osFamily.padEnd(10)} ${where.filter(Boolean).join(', ')}`,
+      );
     }
 
     narrator.step('Start Outpost: API, worker and tunnel keeper in one process, embedded Redis and InfluxDB');
-    const deb = await buildTelegrafDeb({ outDir: path.join(work, 'packages') });
+    const packages = path.join(work, 'packages');
+    const deb = await buildTelegrafDeb({ outDir: packages });
+    await addSignedRpm(packages);
     const [httpPort, influxPort, rpcPort] = [
       await freePort(),
       await freePort(lab.controlAddress),
@@ -255,6 +266,20 @@ export async function latestMetrics(influxUrl: string): Promise<Record<string, R
     }
   }
   return byHost;
+}
+
+/**
+ * Adds the stand-in as an `.rpm` for the RedHat-family VMs, signed (dnf checks a package file's
+ * signature) by a key made for this run, beside it under the name role telegraf trusts by default.
+ */
+async function addSignedRpm(packages: string): Promise<void> {
+  const key = await generateRepoKey('Outpost mission TEST KEY');
+  try {
+    await buildTelegrafRpm({ outDir: packages, signWith: key });
+    await writeFile(path.join(packages, 'influxdata-archive.key'), key.publicKey);
+  } finally {
+    await key.remove();
+  }
 }
 
 interface Serve {
