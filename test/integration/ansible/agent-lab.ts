@@ -64,6 +64,30 @@ export async function hostsReporting(influx: TestInflux, measurement: string): P
   return rows.map((row) => `${String(row.host)}|${String(row.project)}|${String(row.network)}`).sort();
 }
 
+/**
+ * Waits until `agent_cpu`, `agent_system` and `agent_mem` each have series from `count` hosts, and
+ * returns their `host|project|network` lists in that order.
+ */
+export async function waitForReporting(influx: TestInflux, count: number): Promise<string[][]> {
+  const lists: string[][] = [];
+  for (const measurement of ['agent_cpu', 'agent_system', 'agent_mem']) {
+    lists.push(
+      await waitFor(`${measurement} from ${count} hosts`, async () => {
+        const hosts = await hostsReporting(influx, measurement);
+        return hosts.length === count ? hosts : undefined;
+      }),
+    );
+  }
+  return lists;
+}
+
+/** What of the agent is left on a VM after removal: files, a process, the user; empty when nothing is. */
+export async function agentLeftovers(lab: Lab, vm: LabVm): Promise<string> {
+  const command =
+    'ls -d /etc/telegraf /var/cache/outpost/telegraf /etc/init.d/telegraf; pgrep -x telegraf; getent passwd telegraf';
+  return (await lab.exec(vm, command)).stdout;
+}
+
 /** Resolves once `host` wrote an `agent_cpu` point stamped after `since` (ms). */
 export async function waitForFreshPoint(influx: TestInflux, host: string, since: number): Promise<number> {
   return waitFor(`fresh agent_cpu from ${host}`, async () => {
@@ -75,7 +99,7 @@ export async function waitForFreshPoint(influx: TestInflux, host: string, since:
 }
 
 /** Polls `probe` every half second until it returns a value. */
-export async function waitFor<T>(
+async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 30_000,

@@ -5,10 +5,10 @@ import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
 import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
 import {
-  hostsReporting,
+  agentLeftovers,
   openUplink as holdUplink,
   pingFrom,
-  waitFor,
+  waitForReporting,
   waitForFreshPoint,
   type Uplink,
 } from './agent-lab.ts';
@@ -18,6 +18,7 @@ import {
   runPlaybook,
   totalChanged,
   writeAnsibleLab,
+  writeLoginVars,
   type AnsibleLabFiles,
 } from './ansible-lab.ts';
 
@@ -55,21 +56,14 @@ beforeAll(async () => {
   await buildTelegrafDeb({ version: '1.29.0', outDir: debs });
   await buildTelegrafDeb({ version: '1.30.0', outDir: debs });
 
-  const enroll = await files.vars('enroll', {
-    ansible_user: lab.user,
-    ansible_password: lab.password,
-    ansible_become_password: lab.password,
-    cloudroot_authorized_keys: [keys.adminPublicKey, keys.projectPublicKey],
-  });
+  const login = await writeLoginVars(lab, files);
+  const enroll = login.byPassword;
   // The proxy first: jumps to the VMs behind it then authenticate as cloudroot by key.
   for (const limit of [proxy.name, targets.map((vm) => vm.name).join(',')]) {
     const run = await runPlaybook(files, 'enroll.yml', { limit, extraVars: [enroll] });
     if (run.exitCode !== 0) throw new Error(`enroll ${limit}: ${explain(run)}`);
   }
-  asCloudroot = await files.vars('as-cloudroot', {
-    ansible_user: 'cloudroot',
-    ansible_ssh_private_key_file: keys.adminKey,
-  });
+  asCloudroot = login.asCloudroot;
   deployVars = await files.vars('deploy', {
     telegraf_install_method: 'offline',
     telegraf_offline_dir: debs,
@@ -145,13 +139,8 @@ describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)'
     expect(run.exitCode, explain(run)).toBe(0);
 
     const expected = targets.map((vm) => `${vm.name}|acme|${proxy.vpcCidr ?? ''}`).sort();
-    for (const measurement of ['agent_cpu', 'agent_system', 'agent_mem']) {
-      const reporting = await waitFor(`${measurement} from every VM`, async () => {
-        const hosts = await hostsReporting(influx, measurement);
-        return hosts.length === expected.length ? hosts : undefined;
-      });
+    for (const reporting of await waitForReporting(influx, expected.length))
       expect(reporting).toEqual(expected);
-    }
     for (const vm of targets) {
       expect(await lab.sh(vm, "dpkg-query -W -f='${Version}' telegraf")).toBe('1.30.0');
       expect(await lab.sh(vm, 'stat -c %a.%U /etc/telegraf/telegraf.conf')).toBe('640.telegraf\n');
@@ -270,11 +259,7 @@ describe('playbooks/remove-agent.yml', () => {
     expect(run.exitCode, explain(run)).toBe(0);
     for (const vm of targets) {
       expect((await lab.exec(vm, 'dpkg-query -W telegraf')).exitCode).not.toBe(0);
-      expect(
-        (await lab.exec(vm, 'ls /etc/telegraf /var/cache/outpost/telegraf /etc/init.d/telegraf')).stdout,
-      ).toBe('');
-      expect((await lab.exec(vm, 'pgrep -x telegraf')).exitCode).toBe(1);
-      expect((await lab.exec(vm, 'getent passwd telegraf')).exitCode).not.toBe(0);
+      expect(await agentLeftovers(lab, vm), vm.name).toBe('');
     }
     const again = await runPlaybook(files, 'remove-agent.yml', { limit, extraVars: [asCloudroot] });
     expect(again.exitCode, explain(again)).toBe(0);

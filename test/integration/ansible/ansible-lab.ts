@@ -133,6 +133,39 @@ export async function writeAnsibleLab(
   };
 }
 
+/** `--extra-vars` files for the ways a play logs in to the lab's VMs. */
+export interface LoginVars {
+  /** The image user with its password (sudo asks it too); cloudroot gets the admin and project keys. */
+  byPassword: string;
+  /** The image user with its own key (sudo asks the password); cloudroot gets the admin and project keys. */
+  byKey: string;
+  /** cloudroot with the admin key; probe.yml writes facts into the run dir. */
+  asCloudroot: string;
+}
+
+/** Writes the {@link LoginVars} files of a lab (the user key must be authorized in `up`). */
+export async function writeLoginVars(lab: Lab, files: AnsibleLabFiles): Promise<LoginVars> {
+  const cloudrootKeys = { cloudroot_authorized_keys: [files.adminPublicKey, files.projectPublicKey] };
+  const image = { ansible_user: lab.user, ansible_become_password: lab.password };
+  return {
+    byPassword: await files.vars('by-password', {
+      ...cloudrootKeys,
+      ...image,
+      ansible_password: lab.password,
+    }),
+    byKey: await files.vars('by-key', {
+      ...cloudrootKeys,
+      ...image,
+      ansible_ssh_private_key_file: files.userKey,
+    }),
+    asCloudroot: await files.vars('as-cloudroot', {
+      ansible_user: 'cloudroot',
+      ansible_ssh_private_key_file: files.adminKey,
+      outpost_facts_dir: files.dir,
+    }),
+  };
+}
+
 /** Runs ansible-playbook from the repo root with the repo's ansible.cfg and the event callback on fd 3. */
 export async function runPlaybook(
   files: AnsibleLabFiles,

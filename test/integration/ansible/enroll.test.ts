@@ -9,6 +9,7 @@ import {
   sshAsCloudroot,
   totalChanged,
   writeAnsibleLab,
+  writeLoginVars,
   type AnsibleLabFiles,
 } from './ansible-lab.ts';
 
@@ -22,20 +23,8 @@ beforeAll(async () => {
   const keys = await makeKeys();
   lab = await up({ slot: defaultSlot(), vpcs: 1, vmsPerVpc: 2, authorizedKeys: [keys.userPublicKey] });
   files = await writeAnsibleLab(lab, keys);
-  const cloudrootKeys = { cloudroot_authorized_keys: [keys.adminPublicKey, keys.projectPublicKey] };
   // The account the user gives once: the image's default user, by password or by key; sudo asks the password.
-  byPassword = await files.vars('by-password', {
-    ...cloudrootKeys,
-    ansible_user: lab.user,
-    ansible_password: lab.password,
-    ansible_become_password: lab.password,
-  });
-  byKey = await files.vars('by-key', {
-    ...cloudrootKeys,
-    ansible_user: lab.user,
-    ansible_ssh_private_key_file: keys.userKey,
-    ansible_become_password: lab.password,
-  });
+  ({ byPassword, byKey } = await writeLoginVars(lab, files));
 });
 
 afterAll(async () => {
@@ -114,11 +103,7 @@ describe('playbooks/enroll.yml', () => {
   });
 
   it('probes as cloudroot and writes the facts Outpost records', async () => {
-    const asCloudroot = await files.vars('as-cloudroot', {
-      ansible_user: 'cloudroot',
-      ansible_ssh_private_key_file: files.adminKey,
-      outpost_facts_dir: files.dir,
-    });
+    const { asCloudroot } = await writeLoginVars(lab, files);
     const run = await runPlaybook(files, 'probe.yml', { extraVars: [asCloudroot] });
     expect(run.exitCode, explain(run)).toBe(0);
     for (const vm of lab.vms) {

@@ -15,10 +15,10 @@ import { SIM_RELEASE } from '../../lab/redhat-sim.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
 import { startLabRpmRepo, type LabRpmRepo } from '../../support/lab-rpm-repo.ts';
 import {
-  hostsReporting,
+  agentLeftovers,
   openUplink,
   pingFrom,
-  waitFor,
+  waitForReporting,
   waitForFreshPoint,
   type Uplink,
 } from './agent-lab.ts';
@@ -29,6 +29,7 @@ import {
   sshAsCloudroot,
   totalChanged,
   writeAnsibleLab,
+  writeLoginVars,
   type AnsibleLabFiles,
   type PlaybookRun,
 } from './ansible-lab.ts';
@@ -69,24 +70,7 @@ beforeAll(async () => {
   proxy = lab.proxies()[0]!;
   [vm1, vm2] = lab.targets() as [LabVm, LabVm];
   direct = lab.directs()[0]!;
-  const cloudrootKeys = { cloudroot_authorized_keys: [keys.adminPublicKey, keys.projectPublicKey] };
-  byPassword = await files.vars('by-password', {
-    ...cloudrootKeys,
-    ansible_user: lab.user,
-    ansible_password: lab.password,
-    ansible_become_password: lab.password,
-  });
-  byKey = await files.vars('by-key', {
-    ...cloudrootKeys,
-    ansible_user: lab.user,
-    ansible_ssh_private_key_file: keys.userKey,
-    ansible_become_password: lab.password,
-  });
-  asCloudroot = await files.vars('as-cloudroot', {
-    ansible_user: 'cloudroot',
-    ansible_ssh_private_key_file: keys.adminKey,
-    outpost_facts_dir: files.dir,
-  });
+  ({ byPassword, byKey, asCloudroot } = await writeLoginVars(lab, files));
 });
 
 afterAll(async () => {
@@ -294,13 +278,8 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
       `${proxy.name}|acme|`,
       ...[vm1, vm2].map((vm) => `${vm.name}|acme|${vm.vpcCidr ?? ''}`),
     ].sort();
-    for (const measurement of ['agent_cpu', 'agent_system', 'agent_mem']) {
-      const reporting = await waitFor(`${measurement} from every VM`, async () => {
-        const hosts = await hostsReporting(influx, measurement);
-        return hosts.length === expected.length ? hosts : undefined;
-      });
+    for (const reporting of await waitForReporting(influx, expected.length))
       expect(reporting).toEqual(expected);
-    }
     expect(await rpmVersion(direct)).toBe('1.29.0');
     for (const vm of [proxy, vm1, vm2]) expect(await rpmVersion(vm), vm.name).toBe('1.30.0');
     for (const vm of lab.vms) {
@@ -363,11 +342,7 @@ describe('redhat-sim VMs: playbooks/remove-agent.yml', () => {
     expect(run.exitCode, explain(run)).toBe(0);
     for (const vm of lab.vms) {
       expect((await lab.exec(vm, 'rpm -q telegraf')).exitCode, vm.name).not.toBe(0);
-      expect(
-        (await lab.exec(vm, 'ls /etc/telegraf /var/cache/outpost/telegraf /etc/init.d/telegraf')).stdout,
-      ).toBe('');
-      expect((await lab.exec(vm, 'pgrep -x telegraf')).exitCode).toBe(1);
-      expect((await lab.exec(vm, 'getent passwd telegraf')).exitCode).not.toBe(0);
+      expect(await agentLeftovers(lab, vm), vm.name).toBe('');
     }
     const again = await runPlaybook(files, 'remove-agent.yml', { limit, extraVars: [asCloudroot] });
     expect(again.exitCode, explain(again)).toBe(0);
