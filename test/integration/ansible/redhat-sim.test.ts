@@ -160,7 +160,7 @@ describe('redhat-sim proxy: playbooks/prepare-proxy.yml (role ssh_proxy_node, ss
     expect(await lab.sh(proxy, 'cat /etc/ssh/sshd_config')).toBe(before);
   });
 
-  it('reloads the sshd service so a remote forward bound on the VPC address reaches InfluxDB from behind it', async () => {
+  it('reloads the sshd service so a remote forward bound on the VPC address reaches InfluxDB from behind it; a second run and --check change nothing', async () => {
     const uplinkUrl = `http://${proxy.vpcAddress ?? ''}:${UPLINK_PORT}`;
     const target = `${lab.controlAddress}:${influx.port}`;
     const early = await openUplink(lab, files, proxy, UPLINK_PORT, target);
@@ -177,11 +177,19 @@ describe('redhat-sim proxy: playbooks/prepare-proxy.yml (role ssh_proxy_node, ss
     uplink = await openUplink(lab, files, proxy, UPLINK_PORT, target);
     for (const vm of [vm1, vm2]) expect(await pingFrom(lab, vm, uplinkUrl)).toBe(204);
 
-    const again = await runPlaybook(files, 'prepare-proxy.yml', {
-      limit: proxy.name,
-      extraVars: [asCloudroot],
-    });
-    expect(totalChanged(again), explain(again)).toBe(0);
+    const runs = await Promise.all(
+      [false, true].map((checkMode) =>
+        runPlaybook(files, 'prepare-proxy.yml', {
+          limit: proxy.name,
+          extraVars: [asCloudroot],
+          check: checkMode,
+        }),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.exitCode, explain(run)).toBe(0);
+      expect(totalChanged(run), explain(run)).toBe(0);
+    }
   });
 });
 
