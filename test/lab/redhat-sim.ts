@@ -120,16 +120,16 @@ names, for rpm and dnf, the parts of a RHEL 9 clone's base system the VM has.
 }
 
 /** Where the lab's dnf repositories are served (by test/support/rpm-repo.ts) on the control plane's lab address. */
-export function labRepoUrl(controlAddress: string): string {
+export function formatLabRepoUrl(controlAddress: string): string {
   return `http://${controlAddress}`;
 }
 
-/** The GPG key file, relative to {@link labRepoUrl}, that signs the lab repositories' packages. */
+/** The GPG key file, relative to {@link formatLabRepoUrl}, that signs the lab repositories' packages. */
 export const LAB_REPO_KEY_PATH = 'RPM-GPG-KEY-outpost-lab';
 
 /** The VM's one preconfigured repository, like a RHEL image's BaseOS: unreachable from inside a VPC. */
-function baseRepo(controlAddress: string): string {
-  const url = labRepoUrl(controlAddress);
+function renderBaseRepo(controlAddress: string): string {
+  const url = formatLabRepoUrl(controlAddress);
   return `[outpost-lab-baseos]
 name=Outpost lab BaseOS $releasever - $basearch (simulation)
 baseurl=${url}/el$releasever/baseos/$basearch/
@@ -140,7 +140,7 @@ enabled=1
 }
 
 /** Shell lines (run as root inside the VM at boot, before sshd starts) that dress it as the simulation. */
-export function redhatSimSetup(baseRpm: string, controlAddress: string): string {
+export function renderRedhatSimSetup(baseRpm: string, controlAddress: string): string {
   return `# RedHat-family SIMULATION (Outpost lab, NOT RHEL): release files of a RHEL 9 clone; apt and dpkg gone.
 rm -f /etc/debian_version /etc/os-release /usr/lib/os-release /etc/init.d/ssh /etc/sudoers \\
   /usr/bin/apt /usr/bin/apt-get /usr/bin/apt-cache /usr/bin/apt-config /usr/bin/apt-key /usr/bin/apt-mark \\
@@ -159,7 +159,7 @@ rpm --install --nosignature ${baseRpm}
 cat > /etc/dnf/dnf.conf <<'OUTPOST_EOF'
 ${DNF_CONF}OUTPOST_EOF
 cat > /etc/yum.repos.d/outpost-lab.repo <<'OUTPOST_EOF'
-${baseRepo(controlAddress)}OUTPOST_EOF
+${renderBaseRepo(controlAddress)}OUTPOST_EOF
 cat > /etc/sudoers <<'OUTPOST_EOF'
 ${SUDOERS}OUTPOST_EOF
 chmod 0440 /etc/sudoers

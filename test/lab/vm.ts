@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { execa } from 'execa';
 import type { PlannedVm } from './plan.ts';
-import { redhatSimSetup } from './redhat-sim.ts';
+import { renderRedhatSimSetup } from './redhat-sim.ts';
 
 /** Where each VM mounts its private tmpfs (holding the overlay's upper and work dirs) inside its own mount namespace. */
 const VM_SCRATCH = '/var/lib/outpost-lab-vm';
@@ -59,7 +59,7 @@ printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1
 rm -f /etc/ssh/ssh_host_*
 ssh-keygen -q -t ed25519 -N '' -C ${shellQuote(`root@${vm.name}`)} -f /etc/ssh/ssh_host_ed25519_key
 printf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication yes\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/00-lab-image.conf
-${redhat ? redhatSimSetup(shellQuote(options.redhatSimBaseRpm ?? ''), options.controlAddress) : ''}
+${redhat ? renderRedhatSimSetup(shellQuote(options.redhatSimBaseRpm ?? ''), options.controlAddress) : ''}
 # The image's admin group: sudo on Debian, wheel on the RedHat family.
 useradd -m -s /bin/bash -G ${redhat ? 'wheel' : 'sudo'} ${options.user}
 printf '%s:%s\\n' ${options.user} ${shellQuote(options.password)} | chpasswd

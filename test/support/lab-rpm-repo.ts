@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { LAB_REPO_KEY_PATH, labRepoUrl } from '../lab/redhat-sim.ts';
+import { LAB_REPO_KEY_PATH, formatLabRepoUrl } from '../lab/redhat-sim.ts';
 import { generateRepoKey } from './repo-key.ts';
 import { serveDirectory } from './serve-directory.ts';
 import { buildTelegrafRpm } from './telegraf-rpm.ts';
@@ -57,7 +57,7 @@ export async function startLabRpmRepo(options: {
     await writeFile(path.join(packageDir, 'influxdata-archive.key'), key.publicKey);
     for (const dir of [baseos, telegraf]) await execa('createrepo_c', ['--quiet', dir]);
     const server = await serveDirectory(root, options.controlAddress, 80);
-    const url = labRepoUrl(options.controlAddress);
+    const url = formatLabRepoUrl(options.controlAddress);
     return {
       url,
       keyUrl: `${url}/${LAB_REPO_KEY_PATH}`,

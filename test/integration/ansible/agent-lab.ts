@@ -57,7 +57,7 @@ export async function pingFrom(lab: Lab, vm: LabVm, url: string): Promise<number
 }
 
 /** `host|project|network` of every series of `measurement` written in the last minutes. */
-export async function hostsReporting(influx: TestInflux, measurement: string): Promise<string[]> {
+export async function listHostsReporting(influx: TestInflux, measurement: string): Promise<string[]> {
   const rows = await influx.query(
     `SELECT count(*) FROM ${measurement} WHERE time > now() - 5m GROUP BY host, project, network`,
   );
@@ -73,7 +73,7 @@ export async function waitForReporting(influx: TestInflux, count: number): Promi
   for (const measurement of ['agent_cpu', 'agent_system', 'agent_mem']) {
     lists.push(
       await waitFor(`${measurement} from ${count} hosts`, async () => {
-        const hosts = await hostsReporting(influx, measurement);
+        const hosts = await listHostsReporting(influx, measurement);
         return hosts.length === count ? hosts : undefined;
       }),
     );
@@ -82,7 +82,7 @@ export async function waitForReporting(influx: TestInflux, count: number): Promi
 }
 
 /** What of the agent is left on a VM after removal: files, a process, the user; empty when nothing is. */
-export async function agentLeftovers(lab: Lab, vm: LabVm): Promise<string> {
+export async function listAgentLeftovers(lab: Lab, vm: LabVm): Promise<string> {
   const command =
     'ls -d /etc/telegraf /var/cache/outpost/telegraf /etc/init.d/telegraf; pgrep -x telegraf; getent passwd telegraf';
   return (await lab.exec(vm, command)).stdout;

@@ -5,7 +5,7 @@ import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
 import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
 import {
-  agentLeftovers,
+  listAgentLeftovers,
   openUplink as holdUplink,
   pingFrom,
   waitForReporting,
@@ -259,7 +259,7 @@ describe('playbooks/remove-agent.yml', () => {
     expect(run.exitCode, explain(run)).toBe(0);
     for (const vm of targets) {
       expect((await lab.exec(vm, 'dpkg-query -W telegraf')).exitCode).not.toBe(0);
-      expect(await agentLeftovers(lab, vm), vm.name).toBe('');
+      expect(await listAgentLeftovers(lab, vm), vm.name).toBe('');
     }
     const again = await runPlaybook(files, 'remove-agent.yml', { limit, extraVars: [asCloudroot] });
     expect(again.exitCode, explain(again)).toBe(0);

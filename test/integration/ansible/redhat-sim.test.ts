@@ -15,7 +15,7 @@ import { SIM_RELEASE } from '../../lab/redhat-sim.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
 import { startLabRpmRepo, type LabRpmRepo } from '../../support/lab-rpm-repo.ts';
 import {
-  agentLeftovers,
+  listAgentLeftovers,
   openUplink,
   pingFrom,
   waitForReporting,
@@ -305,8 +305,8 @@ describe('redhat-sim VMs: playbooks/deploy-agent.yml (role telegraf: repo, url, 
     const repoFile = await lab.sh(direct, 'cat /etc/yum.repos.d/influxdata.repo');
     expect(repoFile).toContain(`baseurl = ${repo.telegrafBaseurl}\n`);
     expect(repoFile).toContain('gpgcheck = 1\n');
-    expect(await lab.sh(direct, "rpm -q --qf '%{SIGPGP:pgpsig}' telegraf")).toContain(
-      repo.fingerprint.slice(-16).toLowerCase(),
+    expect(await lab.sh(direct, 'rpm -qi telegraf')).toMatch(
+      new RegExp(`^Signature +: RSA/SHA\\d+, .*Key ID ${repo.fingerprint.slice(-16).toLowerCase()}$`, 'm'),
     );
     expect(repo.requests).toContain(new URL(repo.packageUrl('1.29.0')).pathname);
   });
@@ -350,7 +350,7 @@ describe('redhat-sim VMs: playbooks/remove-agent.yml', () => {
     expect(run.exitCode, explain(run)).toBe(0);
     for (const vm of lab.vms) {
       expect((await lab.exec(vm, 'rpm -q telegraf')).exitCode, vm.name).not.toBe(0);
-      expect(await agentLeftovers(lab, vm), vm.name).toBe('');
+      expect(await listAgentLeftovers(lab, vm), vm.name).toBe('');
     }
     const again = await runPlaybook(files, 'remove-agent.yml', { limit, extraVars: [asCloudroot] });
     expect(again.exitCode, explain(again)).toBe(0);
