@@ -6,12 +6,14 @@ import path from 'node:path';
 import { BENCH_DIR } from './support/report.ts';
 
 const benches: [string, string[]][] = [
+  ['cli-startup.ts', []],
   ['start-latency.ts', ['--jobs', '200']],
   ['event-pipeline.ts', []],
   ['memory.ts', []],
   ['tunnels.ts', []],
   ['overhead.ts', ['--vms', '4', '--rounds', '2']],
   ['fleet-scaling.ts', ['--sizes', '5,10']],
+  ['console.ts', []],
 ];
 const only = process.argv.slice(2);
 let failed = 0;

@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: the whole mission on a lab built on this machine, printed step by step with the
  * CLI commands an operator would type, then everything torn down. Exits non-zero if any step fails.
+ * `npm run demo -- --keep` leaves the lab and Outpost running and prints how to open the web console.
  */
 import { defaultSlot } from '../test/lab/lab.ts';
 import { latestMetrics, runMissionSteps, startMission, type Narrator } from './mission.ts';
@@ -16,6 +17,7 @@ const narrator: Narrator = {
   output: (text) => console.log(text.replace(/^/gm, '  ')),
 };
 
+const keep = process.argv.slice(2).includes('--keep');
 const mission = await startMission({ slot: defaultSlot(), narrator });
 let failed = false;
 try {
@@ -40,9 +42,22 @@ try {
 } catch (error) {
   failed = true;
   console.error(paint('1;31', `\ndemo failed: ${(error as Error).message}`));
-} finally {
-  narrator.step('Tear everything down: Outpost, its embedded Redis and InfluxDB, the lab');
-  await mission.stop();
 }
+if (keep) {
+  narrator.step('Everything stays up: open the web console');
+  console.log(`  Console: ${paint('1', mission.url)}`);
+  console.log(`  Sign in with the API token: ${paint('1', mission.token)}`);
+  console.log(`  Lab slot ${mission.lab.slot}; work files (serve.log) in ${mission.work}`);
+  console.log('  Press Ctrl+C to tear everything down (Outpost, its Redis and InfluxDB, the lab).');
+  // Held open until Ctrl+C (or SIGTERM), whatever else the event loop still has to do.
+  const alive = setInterval(() => undefined, 60_000);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  clearInterval(alive);
+}
+narrator.step('Tear everything down: Outpost, its embedded Redis and InfluxDB, the lab');
+await mission.stop();
 console.log(`\n${failed ? paint('1;31', 'FAILED') : paint('1;32', 'done')} in ${elapsed()}`);
 process.exitCode = failed ? 1 : 0;

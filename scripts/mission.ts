@@ -45,11 +45,25 @@ export interface Mission {
   stop(): Promise<void>;
 }
 
+/** The lab's size: VPCs, target VMs per VPC, directly reachable VMs, extra RedHat-family simulation VMs. */
+export interface LabShape {
+  vpcs: number;
+  vmsPerVpc: number;
+  directVms: number;
+  /** Extra `redhat-sim` targets (`vpcN-rhM`). Default 0. */
+  redhatSim?: number;
+}
+
 /**
- * Builds the lab (2 VPCs x 2 VMs, a RedHat-family simulation VM in vpc1, 1 direct VM) and starts
- * `outpost serve` with embedded Redis and InfluxDB.
+ * Builds the lab (default 2 VPCs x 2 VMs, a RedHat-family simulation VM in vpc1, 1 direct VM) and
+ * starts `outpost serve` with embedded Redis and InfluxDB; `serveEnv` adds to its environment.
  */
-export async function startMission(options: { slot: number; narrator: Narrator }): Promise<Mission> {
+export async function startMission(options: {
+  slot: number;
+  narrator: Narrator;
+  shape?: LabShape;
+  serveEnv?: Record<string, string>;
+}): Promise<Mission> {
   const { narrator } = options;
   const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-mission-'));
   const cleanups: (() => Promise<unknown>)[] = [() => rm(work, { recursive: true, force: true })];
@@ -69,10 +83,12 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       '-f',
       path.join(work, 'operator-key'),
     ]);
+    const shape = options.shape ?? { vpcs: 2, vmsPerVpc: 2, directVms: 1, redhatSim: 1 };
+    const redhatSim = shape.redhatSim ?? 0;
     narrator.step(
-      'Build the lab: 2 VPCs (a proxy and 2 VMs each, plus a simulated RHEL 9 clone in vpc1) and 1 directly reachable VM',
+      `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each${redhatSim > 0 ? `, plus ${redhatSim} RedHat-family simulation VM` : ''}) and ${shape.directVms} directly reachable VM`,
     );
-    const lab = await up({ slot: options.slot, vpcs: 2, vmsPerVpc: 2, directVms: 1, redhatSim: 1 });
+    const lab = await up({ slot: options.slot, ...shape });
     cleanups.push(() => lab.down());
     for (const vm of lab.vms) {
       const where = [
@@ -87,7 +103,7 @@ export async function startMission(options: { slot: number; narrator: Narrator }
     narrator.step('Start Outpost: API, worker and tunnel keeper in one process, embedded Redis and InfluxDB');
     const packages = path.join(work, 'packages');
     const deb = await buildTelegrafDeb({ outDir: packages });
-    await addSignedRpm(packages);
+    if (redhatSim > 0) await addSignedRpm(packages);
     const [httpPort, influxPort, rpcPort] = [
       await freePort(),
       await freePort(lab.controlAddress),
@@ -106,6 +122,7 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       // Telegraf cannot be downloaded here: the offline method installs the labelled test stand-in package.
       OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
       OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+      ...options.serveEnv,
     };
     narrator.command(
       `OUTPOST_INFLUX_BIND=${lab.controlAddress} OUTPOST_TELEGRAF_INSTALL_METHOD=offline OUTPOST_TELEGRAF_PACKAGE_DIR=… outpost serve`,

@@ -31,9 +31,11 @@ export interface ServiceOptions {
   fakeAnsible?: boolean;
   /** Extra node options of the service process, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
+  /** `--role` values of `outpost serve`. Default: every role. */
+  roles?: ('api' | 'worker' | 'tunnels')[];
 }
 
-/** Starts `node bin/outpost.js serve` (api and worker roles, local runs allowed) and waits for the API. */
+/** Starts `node bin/outpost.js serve` (every role unless `roles`, local runs allowed) and waits for the API. */
 export async function startService(options: ServiceOptions): Promise<BenchService> {
   const port = await freePort();
   mkdirSync(options.varDir, { recursive: true });
@@ -43,7 +45,8 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
     ...(options.nodeArgs ?? []),
     ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
   ];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/outpost.js'), 'serve'], {
+  const roles = options.roles ? ['--role', ...options.roles] : [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/outpost.js'), 'serve', ...roles], {
     cwd: ROOT,
     stdio: ['ignore', log, log],
     env: {

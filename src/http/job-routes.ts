@@ -21,11 +21,15 @@ export interface JobRouteDeps {
   metrics?: ServiceMetrics;
   /** SSE heartbeat interval. Default 15000 ms. */
   heartbeatMs?: number;
+  /** Aborted when the service stops: every live stream ends at once instead of holding the server open. */
+  closing?: AbortSignal;
 }
 
 const streamQuery = z
   .object({
     from: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Start with the last N entries (the console shows the end of a long log first). */
+    tail: z.coerce.number().int().min(1).max(10_000_000).optional(),
     follow: z.enum(['true', 'false', '1', '0']).optional(),
   })
   .strict();
@@ -77,7 +81,12 @@ export function jobRoutes(deps: JobRouteDeps): Router {
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
       throw new ValidationError('Last-Event-ID', `expected a sequence number, got ${quote(lastEventId)}`);
     }
-    const afterSeq = lastEventId !== undefined ? Number(lastEventId) : (query.from ?? 1) - 1;
+    const afterSeq =
+      lastEventId !== undefined
+        ? Number(lastEventId)
+        : query.tail !== undefined
+          ? Math.max(0, (await logs.lastSeq(id)) - query.tail)
+          : (query.from ?? 1) - 1;
     const format: StreamFormat = (req.get('accept') ?? '').includes('application/x-ndjson')
       ? 'ndjson'
       : 'sse';
@@ -87,6 +96,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       afterSeq,
       follow,
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+      ...(deps.closing ? { signal: deps.closing } : {}),
       onSent: (n) => deps.metrics?.countStreamed(n),
     });
   });
@@ -100,6 +110,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       format: 'text',
       afterSeq,
       follow,
+      ...(deps.closing ? { signal: deps.closing } : {}),
       onSent: (n) => deps.metrics?.countStreamed(n),
     });
   });

@@ -5,14 +5,12 @@ import type { Proxy } from '../../domain/proxy.ts';
 import { selectProxy } from '../../domain/select-proxy.ts';
 import { readKnownHosts } from '../../inventory/read-known-hosts.ts';
 import type { LocalForward } from '../../inventory/resolve-routes.ts';
-import { stopControlMasters } from '../../ssh/stop-control-masters.ts';
-import { writeInventory } from '../../inventory/write-inventory.ts';
 import { localForwardId } from '../../tunnels/forward-id.ts';
 import type { TunnelKeeper } from '../../tunnels/index.ts';
 import { classifySshFailure, oneLine } from '../../ssh/classify-ssh-failure.ts';
 import { mapLimit } from '../runtime/map-limit.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
-import { releaseControlDir } from '../../ssh/release-control-dir.ts';
+import { withScratchInventory } from '../runtime/with-scratch-inventory.ts';
 
 /** The ways a probe tries, in order of preference: the first that works becomes the host's reach. */
 export const WAYS: readonly Reach[] = ['direct', 'jump', 'forward'];
@@ -85,17 +83,17 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
           candidates.push({ ...host, reach: way });
         });
         if (candidates.length === 0) return;
-        const written = await writeInventory({
+        const scratch = {
           dir: path.join(input.dir, way),
           project: input.project,
           hosts: candidates,
           proxies: input.proxies,
           keys: { project: input.projectKey },
           forwards,
-          hostKeyPolicy: 'accept-new',
-        });
+          hostKeyPolicy: 'accept-new' as const,
+        };
         const ok = new Set<string>();
-        try {
+        const keys = await withScratchInventory(scratch, async (written) => {
           // Bounded: a probe of hundreds of hosts must not start hundreds of ssh processes at once.
           await mapLimit(candidates, 16, async (host) => {
             const result = found.get(host.id);
@@ -121,16 +119,9 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
               };
             }
           });
-        } finally {
-          if (way === 'jump')
-            await stopControlMasters(
-              written.sshConfig,
-              input.proxies.map((p) => p.id),
-            );
-          await rm(written.keysDir, { recursive: true, force: true });
-          await releaseControlDir(written);
-        }
-        perWay.push({ way, keys: await readKnownHosts(written.knownHosts), ok });
+          return readKnownHosts(written.knownHosts);
+        });
+        perWay.push({ way, keys, ok });
       }),
     );
   } finally {
