@@ -4,7 +4,7 @@
  * `npm run demo -- --keep` leaves the lab and Outpost running and prints how to open the web console.
  */
 import { defaultSlot } from '../test/lab/lab.ts';
-import { latestMetrics, runMissionSteps, startMission, type Narrator } from './mission.ts';
+import { latestMetrics, runMissionSteps, startMission, type Narrator, type StopMission } from './mission.ts';
 
 const tty = process.stdout.isTTY;
 const paint = (code: string, text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -17,8 +17,24 @@ const narrator: Narrator = {
   output: (text) => console.log(text.replace(/^/gm, '  ')),
 };
 
+// Ctrl-C or SIGTERM half-way tears everything down as the end does, then exits 128 + signal number.
+let stopEarly: StopMission | undefined;
+let tearingDown = false;
+for (const [signal, number] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+] as const) {
+  // `on`, not `once`: `timeout` and npm both pass a SIGTERM on, and a second one must not cut the teardown short.
+  process.on(signal, () => {
+    if (tearingDown) return;
+    tearingDown = true;
+    console.error(paint('1;31', `\n${signal}: tearing everything down (Outpost, the lab)`));
+    void (stopEarly?.() ?? Promise.resolve()).finally(() => process.exit(128 + number));
+  });
+}
+
 const keep = process.argv.slice(2).includes('--keep');
-const mission = await startMission({ slot: defaultSlot(), narrator });
+const mission = await startMission({ slot: defaultSlot(), narrator, onStop: (stop) => (stopEarly = stop) });
 let failed = false;
 try {
   await runMissionSteps(mission, narrator);

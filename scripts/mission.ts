@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ownChild } from '../src/embedded/own-child.ts';
-import { up, type Lab } from '../test/lab/lab.ts';
+import { down, up, type Lab } from '../test/lab/lab.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { generateRepoKey } from '../test/support/repo-key.ts';
 import { buildTelegrafDeb } from '../test/support/telegraf-deb.ts';
@@ -45,6 +45,9 @@ export interface Mission {
   stop(): Promise<void>;
 }
 
+/** Undoes what the mission started so far, newest first; safe to call again (later calls wait for the first). */
+export type StopMission = () => Promise<void>;
+
 /** The lab's size: VPCs, target VMs per VPC, directly reachable VMs, extra RedHat-family simulation VMs. */
 export interface LabShape {
   vpcs: number;
@@ -56,20 +59,31 @@ export interface LabShape {
 
 /**
  * Builds the lab (default 2 VPCs x 2 VMs, a RedHat-family simulation VM in vpc1, 1 direct VM) and
- * starts `outpost serve` with embedded Redis and InfluxDB; `serveEnv` adds to its environment.
+ * starts `outpost serve` with embedded Redis and InfluxDB; `serveEnv` adds to its environment. `onStop`
+ * gets the stop function before anything starts, so a signal that arrives while the mission is still
+ * starting can undo what was started.
  */
 export async function startMission(options: {
   slot: number;
   narrator: Narrator;
+  onStop?: (stop: StopMission) => void;
   shape?: LabShape;
   serveEnv?: Record<string, string>;
 }): Promise<Mission> {
   const { narrator } = options;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let stopping: Promise<void> | undefined;
+  let labUp: Promise<Lab> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      // A lab still booting is not in the cleanups yet: let it finish booting, then remove everything the slot holds.
+      await labUp?.catch(() => undefined);
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      await down(options.slot).catch(() => undefined);
+    })());
+  options.onStop?.(stop);
   const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-mission-'));
-  const cleanups: (() => Promise<unknown>)[] = [() => rm(work, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
   try {
     // The "existing account" key of the key-enrollment step: authorized for root on the VMs, as a cloud image would be.
     await execa('ssh-keygen', [
@@ -88,7 +102,8 @@ export async function startMission(options: {
     narrator.step(
       `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each${redhatSim > 0 ? `, plus ${redhatSim} RedHat-family simulation VM` : ''}) and ${shape.directVms} directly reachable VM`,
     );
-    const lab = await up({ slot: options.slot, ...shape });
+    labUp = up({ slot: options.slot, ...shape });
+    const lab = await labUp;
     cleanups.push(() => lab.down());
     for (const vm of lab.vms) {
       const where = [
@@ -152,7 +167,7 @@ export async function startMission(options: {
         if (result.all) narrator.output(result.all);
         if (result.exitCode !== 0) {
           throw new Error(
-            `\`outpost ${args.join(' ')}\` exited ${result.exitCode}; serve log: ${path.join(work, 'serve.log')}`,
+            `\`outpost ${args.join(' ')}\` exited ${result.exitCode ?? `on ${result.signal ?? 'a signal'}`}; serve log: ${path.join(work, 'serve.log')}`,
           );
         }
         return result.stdout;

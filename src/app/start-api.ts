@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { AppError } from '../errors.ts';
+import { answerClientErrors } from '../http/answer-client-errors.ts';
 import { createApp } from '../http/create-app.ts';
 import { SessionStore } from '../http/session-store.ts';
 import { readTunnelStatus } from '../tunnels/read-tunnel-status.ts';
@@ -36,6 +37,7 @@ export async function startApi(
     heartbeatMs: config.sseHeartbeatMs,
     closing: closing.signal,
     registry: core.registry,
+    allowLocal: config.allowLocalRuns,
     views: {
       inventoryYaml: async (project) => {
         const dir = path.join(config.rootDir, 'inventories', project);
@@ -65,6 +67,7 @@ export async function startApi(
     },
   });
   const server = createServer(app);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     const refuse = (cause: NodeJS.ErrnoException): void =>
       reject(

@@ -6,9 +6,9 @@ import { consoleRoutes, type ConsoleViews } from './console-routes.ts';
 import { eventRoutes } from './event-routes.ts';
 import { jobRoutes, type JobRouteDeps } from './job-routes.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
-import type { RegistryPort } from './registry-port.ts';
 import { rekeyRoutes } from './rekey-routes.ts';
 import { registryRoutes, type ProjectViews } from './registry-routes.ts';
+import { requireJsonBody } from './require-json-body.ts';
 import { resolveServiceToken, type TokenResolver } from './resolve-service-token.ts';
 import { serveConsole } from './serve-console.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
@@ -23,7 +23,6 @@ export interface ApiDeps extends JobRouteDeps {
   resolveToken?: TokenResolver;
   logger: Logger;
   metrics: ServiceMetrics;
-  registry?: RegistryPort;
   views?: ProjectViews;
   /** Console sessions; without them only bearer tokens authenticate. */
   sessions?: SessionStore;
@@ -57,6 +56,7 @@ export function createApp(deps: ApiDeps): Express {
     app.get('/v1/session', whoAmIRoute(deps.sessions));
   }
   app.use(authenticate({ resolveToken, ...(deps.sessions ? { sessions: deps.sessions } : {}) }));
+  app.use(requireJsonBody);
   app.use(json);
   app.get('/metrics', async (_req, res) => {
     res.type('text/plain; version=0.0.4').send(await deps.metrics.render());

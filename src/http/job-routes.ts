@@ -7,7 +7,10 @@ import { FINAL_STATUSES, type JobRecord } from '../queue/job-record.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobStore } from '../queue/job-store.ts';
 import { idSchema, jobInputSchema, jobListQuerySchema } from './job-input.ts';
+import { checkCredentials } from './check-credentials.ts';
+import { checkJobTargets } from './check-job-targets.ts';
 import { parseInput } from './parse-input.ts';
+import type { RegistryPort } from './registry-port.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 import { streamEntries, type StreamFormat } from './stream-entries.ts';
 
@@ -21,6 +24,10 @@ export interface JobRouteDeps {
   metrics?: ServiceMetrics;
   /** SSE heartbeat interval. Default 15000 ms. */
   heartbeatMs?: number;
+  /** Where submitted jobs' hosts, proxies and projects are looked up; unchecked without it. */
+  registry?: RegistryPort;
+  /** Whether `hosts: ["localhost"]` runs are enabled (they name no registry host). */
+  allowLocal?: boolean;
   /** Aborted when the service stops: every live stream ends at once instead of holding the server open. */
   closing?: AbortSignal;
 }
@@ -49,7 +56,11 @@ export function jobRoutes(deps: JobRouteDeps): Router {
         `expected 1 to 128 of A-Z a-z 0-9 . _ : -, got ${quote(header)}`,
       );
     }
-    const { credentials, idempotencyKey, ...spec } = input;
+    checkCredentials(input.credentials);
+    const targets = deps.registry
+      ? await checkJobTargets(deps.registry, input, { allowLocal: deps.allowLocal ?? false })
+      : {};
+    const { credentials, idempotencyKey, ...spec } = { ...targets, ...input };
     const key = idempotencyKey ?? header;
     const { job, created } = await queue.submit(spec, {
       ...(key ? { idempotencyKey: key } : {}),

@@ -6,7 +6,7 @@ import { cidrContains, looksLikeCidr } from '../domain/cidr.ts';
 import { parseInput } from '../domain/parse-input.ts';
 import { projectInputSchema, type Project } from '../domain/project.ts';
 import { proxyInputSchema, proxyPatchSchema, type Proxy } from '../domain/proxy.ts';
-import { selectProxy } from '../domain/select-proxy.ts';
+import { describeTie, selectProxy, tiedProxies } from '../domain/select-proxy.ts';
 import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
 import type { RegistryWrite } from '../domain/registry-write.ts';
@@ -176,9 +176,11 @@ export class Registry {
       );
     }
     if (parsed.proxy) await this.#requireProxy(parsed.proxy, parsed.project);
-    if (parsed.reach === 'jump' && !parsed.proxy) {
+    if (!parsed.proxy) {
       const proxies = await this.listProxies({ project: parsed.project });
-      if (!selectProxy(parsed, proxies)) {
+      const tied = tiedProxies(parsed, proxies);
+      if (tied.length > 0) throw new ValidationError('proxy', describeTie(parsed, tied));
+      if (parsed.reach === 'jump' && !selectProxy(parsed, proxies)) {
         throw new ValidationError(
           'reach',
           `"jump" needs a proxy, and no proxy of project ${quote(parsed.project)} serves ${quote(parsed.address)}`,
