@@ -14,9 +14,8 @@ import { execa } from 'execa';
 import { ownChild } from '../src/embedded/own-child.ts';
 import { down, up, type Lab } from '../test/lab/lab.ts';
 import { freePort } from '../test/support/free-port.ts';
-import { generateRepoKey } from '../test/support/repo-key.ts';
 import { buildTelegrafDeb } from '../test/support/telegraf-deb.ts';
-import { buildTelegrafRpm } from '../test/support/telegraf-rpm.ts';
+import { buildSignedTelegrafRpm } from '../test/support/telegraf-rpm.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const PROJECT = 'demo';
@@ -118,7 +117,7 @@ export async function startMission(options: {
     narrator.step('Start Outpost: API, worker and tunnel keeper in one process, embedded Redis and InfluxDB');
     const packages = path.join(work, 'packages');
     const deb = await buildTelegrafDeb({ outDir: packages });
-    if (redhatSim > 0) await addSignedRpm(packages);
+    if (redhatSim > 0) await buildSignedTelegrafRpm(packages, 'Outpost mission TEST KEY');
     const [httpPort, influxPort, rpcPort] = [
       await freePort(),
       await freePort(lab.controlAddress),
@@ -298,20 +297,6 @@ export async function latestMetrics(influxUrl: string): Promise<Record<string, R
     }
   }
   return byHost;
-}
-
-/**
- * Adds the stand-in as an `.rpm` for the RedHat-family VMs, signed (dnf checks a package file's
- * signature) by a key made for this run, beside it under the name role telegraf trusts by default.
- */
-async function addSignedRpm(packages: string): Promise<void> {
-  const key = await generateRepoKey('Outpost mission TEST KEY');
-  try {
-    await buildTelegrafRpm({ outDir: packages, signWith: key });
-    await writeFile(path.join(packages, 'influxdata-archive.key'), key.publicKey);
-  } finally {
-    await key.remove();
-  }
 }
 
 interface Serve {

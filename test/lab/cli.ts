@@ -9,6 +9,7 @@ import { down, makeLab, slotDir, up, type LabVm } from './lab.ts';
 import { MAX_SLOT, OS_FAMILIES, planLab, type LabPlan, type OsFamily } from './plan.ts';
 import { listNetns } from './teardown.ts';
 import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
+import { PACKAGE_KEY_NAME, buildSignedTelegrafRpm } from '../support/telegraf-rpm.ts';
 
 const program = new Command('lab').description(
   'the Outpost test lab: a simulated multi-cloud VPC on this machine',
@@ -116,8 +117,14 @@ program
   .command('standin')
   .description('build the labelled Telegraf STAND-IN package (not Telegraf) for OUTPOST_TELEGRAF_PACKAGE_DIR')
   .argument('<dir>', 'directory to write telegraf_<version>_all.deb to')
-  .action(async (dir: string) => {
-    console.log(await buildTelegrafDeb({ outDir: path.resolve(dir) }));
+  .option(
+    '--rpm',
+    `also the .rpm for redhat-sim VMs, signed by a new key written beside it as ${PACKAGE_KEY_NAME}`,
+  )
+  .action(async (dir: string, options: { rpm?: boolean }) => {
+    const outDir = path.resolve(dir);
+    console.log(await buildTelegrafDeb({ outDir }));
+    if (options.rpm === true) console.log(await buildSignedTelegrafRpm(outDir));
   });
 
 await program.parseAsync();

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { LAB_REPO_KEY_PATH, formatLabRepoUrl } from '../lab/redhat-sim.ts';
 import { generateRepoKey } from './repo-key.ts';
 import { serveDirectory } from './serve-directory.ts';
-import { buildTelegrafRpm } from './telegraf-rpm.ts';
+import { PACKAGE_KEY_NAME, buildTelegrafRpm } from './telegraf-rpm.ts';
 import { repoRoot } from './telegraf-standin-tree.ts';
 
 /** The dnf repositories of a lab's `redhat-sim` VMs, served by {@link startLabRpmRepo}. */
@@ -54,7 +54,7 @@ export async function startLabRpmRepo(options: {
     }
     const keyFile = path.join(root, LAB_REPO_KEY_PATH);
     await writeFile(keyFile, key.publicKey);
-    await writeFile(path.join(packageDir, 'influxdata-archive.key'), key.publicKey);
+    await writeFile(path.join(packageDir, PACKAGE_KEY_NAME), key.publicKey);
     for (const dir of [baseos, telegraf]) await execa('createrepo_c', ['--quiet', dir]);
     const server = await serveDirectory(root, options.controlAddress, 80);
     const url = formatLabRepoUrl(options.controlAddress);

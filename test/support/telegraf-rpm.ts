@@ -1,8 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildRpm } from './build-rpm.ts';
-import type { RepoKey } from './repo-key.ts';
+import { generateRepoKey, type RepoKey } from './repo-key.ts';
 import { copyStandinTree, repoRoot, standinSource } from './telegraf-standin-tree.ts';
+
+/** Where role telegraf looks for the key that signs a package file by default (InfluxData's name). */
+export const PACKAGE_KEY_NAME = 'influxdata-archive.key';
 
 /** Options of {@link buildTelegrafRpm}. */
 export interface TelegrafRpmOptions {
@@ -33,5 +36,24 @@ export async function buildTelegrafRpm(options: TelegrafRpmOptions = {}): Promis
     return rpm;
   } finally {
     await rm(tree, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds the stand-in `.rpm` into `outDir` signed by a key made for this call (dnf checks a package
+ * file's signature) and writes that key's public half beside it as {@link PACKAGE_KEY_NAME}, which
+ * role telegraf trusts before installing; returns the package's path. The private key is deleted.
+ */
+export async function buildSignedTelegrafRpm(
+  outDir: string,
+  name = 'Outpost stand-in TEST KEY',
+): Promise<string> {
+  const key = await generateRepoKey(name);
+  try {
+    const rpm = await buildTelegrafRpm({ outDir, signWith: key });
+    await writeFile(join(outDir, PACKAGE_KEY_NAME), key.publicKey);
+    return rpm;
+  } finally {
+    await key.remove();
   }
 }
