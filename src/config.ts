@@ -49,6 +49,10 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Worker concurrency: jobs run at once by one worker. Default 4. */
   workerConcurrency: number;
+  /** Run dirs (`varDir/runs/<job>`) older than this many days are removed. Default 14. */
+  runsKeepDays: number;
+  /** At most this many run dirs are kept, the newest. Default 1000. */
+  runsKeepCount: number;
   /** InfluxDB URL as this machine reaches it; undefined means start an embedded `influxd` when installed. */
   influxUrl: string | undefined;
   /** The store the agents write to and its credentials (OUTPOST_INFLUX_*). */
@@ -97,6 +101,8 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     apiToken: token(env, 'OUTPOST_API_TOKEN'),
     masterKey: masterKey(env, 'OUTPOST_MASTER_KEY'),
     workerConcurrency: integer(env, 'OUTPOST_WORKER_CONCURRENCY', 4, 1, 256),
+    runsKeepDays: integer(env, 'OUTPOST_RUNS_KEEP_DAYS', 14, 1, 3650),
+    runsKeepCount: integer(env, 'OUTPOST_RUNS_KEEP_COUNT', 1000, 1, 1_000_000),
     influxUrl: optionalUrl(env, 'OUTPOST_INFLUX_URL', ['http:', 'https:']),
     influx: influxSettings(env),
     agent: agentSettings(env),

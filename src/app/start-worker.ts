@@ -24,6 +24,7 @@ export async function startWorker({
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
     runsDir,
+    runRetention: { maxAgeDays: config.runsKeepDays, maxCount: config.runsKeepCount },
     sealer: core.sealer,
     heartbeatMs: config.workerHeartbeatMs,
     execute: createExecuteJob({

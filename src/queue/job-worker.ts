@@ -4,6 +4,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
+import { rotateRunDirs, type RunDirRetention } from '../jobs/runtime/rotate-run-dirs.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { createLogWriter } from '../logs/log-writer.ts';
 import type { JobStore } from './job-store.ts';
@@ -23,6 +24,8 @@ export interface JobWorkerOptions {
   concurrency?: number;
   sealer?: Sealer;
   runsDir?: string;
+  /** How long and how many run dirs of `runsDir` are kept; checked at start and then once a minute. */
+  runRetention?: RunDirRetention;
   /** Heartbeat lifetime; a worker silent this long is dead and its jobs fail. Default 30000 ms. */
   heartbeatMs?: number;
   /** Called when a job ends (metrics). */
@@ -68,10 +71,24 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     for (const jobId of recovered) logger.warn({ job: jobId }, 'job of a dead worker marked failed');
   };
   await sweep();
+  let rotatedAt = 0;
+  const rotate = async (): Promise<void> => {
+    const { runsDir, runRetention } = options;
+    if (!runsDir || !runRetention || Date.now() - rotatedAt < 60_000) return;
+    rotatedAt = Date.now();
+    const removed = await rotateRunDirs(runsDir, runRetention, async (jobId) => {
+      if (running.has(jobId)) return true;
+      const status = (await store.find(jobId))?.status;
+      return status === 'running' || status === 'queued';
+    });
+    if (removed.length > 0) logger.info({ removed: removed.length }, 'old run dirs removed');
+  };
+  await rotate();
   const timer = setInterval(
     () => {
       beat()
         .then(sweep)
+        .then(rotate)
         .catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
     },
     Math.max(200, Math.floor(heartbeatMs / 3)),

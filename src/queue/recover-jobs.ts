@@ -7,6 +7,7 @@ import {
   killProcessGroup,
   killProcessesMentioning,
 } from '../ansible/kill-process-group.ts';
+import { scrubRunDir } from '../jobs/runtime/scrub-run-dir.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import type { JobStore } from './job-store.ts';
 import { queueKeys } from './queue-keys.ts';
@@ -24,8 +25,9 @@ export interface RecoverOptions {
 }
 
 /**
- * Marks `failed` every running job whose worker no longer sends heartbeats, with the reason, and kills
- * its ansible-playbook process group when it ran on this machine. Returns the ids it ended.
+ * Marks `failed` every running job whose worker no longer sends heartbeats, with the reason; when it ran
+ * on this machine, kills its ansible-playbook process group and removes the secrets its run dir still
+ * holds. Returns the ids it ended.
  */
 export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   const keys = queueKeys(options.prefix ?? 'outpost:');
@@ -43,8 +45,11 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     if (!ended) continue;
     if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid)))
       await killProcessGroup(job.pgid, 2000);
-    if (job.node === hostname() && options.runsDir)
+    if (job.node === hostname() && options.runsDir) {
       await killProcessesMentioning(path.join(options.runsDir, id));
+      // The run never reached its own cleanup: its credentials and keys must not stay on disk.
+      await scrubRunDir(path.join(options.runsDir, id));
+    }
     await options.redis.del(keys.secret(id));
     await options.logs.append(id, 'status', JSON.stringify({ status: 'failed', reason }));
     await options.logs.append(id, 'end', JSON.stringify({ status: 'failed', reason }));

@@ -192,7 +192,7 @@ describe('show commands', () => {
     const { stdout } = await cli('job', 'show', jobs.failed ?? '');
     expect(stdout.split('\n')[0]).toBe(`${jobs.failed}  run-playbook  failed`);
     expect(stdout).toMatch(/^project +shop$/m);
-    expect(stdout).toMatch(/^ended +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}\(ran [\d.]+ s\)$/m);
+    expect(stdout).toMatch(/^ended +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}\(ran [\d.]+ m?s\)$/m);
     expect(stdout).toMatch(/^command +ansible-playbook .*local\.yml/m);
     const rows = table(stdout.slice(stdout.indexOf('\nHOST') + 1));
     expect(rows[0]).toEqual(['HOST', 'OK', 'CHANGED', 'FAILED', 'UNREACHABLE', 'OUTCOME']);
@@ -223,7 +223,7 @@ describe('job list', () => {
     const failed = rows[2] ?? [];
     expect(failed.slice(1, 5)).toEqual(['run-playbook', 'shop', 'failed', 'db-1']);
     expect(failed[6]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
-    expect(failed[7]).toMatch(/^[\d.]+ s$/);
+    expect(failed[7]).toMatch(/^[\d.]+ m?s$/);
     expect(failed.at(-1)).toMatch(/ …$/);
     expect(stdout.split('\n')).toHaveLength(5);
     expect(rows[3]?.slice(1, 5)).toEqual(['run-playbook', 'shop', 'successful', 'web-1,db-1']);

@@ -13,7 +13,7 @@ export interface OutpostProcess {
   logFile: string;
   /** SIGTERM, then SIGKILL after 10 s. */
   stop(): Promise<void>;
-  /** kill -9, as a crash would. */
+  /** kill -9, as a crash would; its var dir goes to the evidence when a surviving node on it stops. */
   crash(): Promise<void>;
 }
 
@@ -65,14 +65,14 @@ export async function startOutpost(options: {
     if (Date.now() > deadline) throw new Error(`outpost serve not ready in 30 s; see ${logFile}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
+  const stopWith = async (signal: NodeJS.Signals, keep = true): Promise<void> => {
     process.removeListener('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-    await keepEvidence(options.varDir, `outpost-${options.name}`); // logs and run dirs, for the secrets scan
+    if (keep) await keepEvidence(options.varDir, `outpost-${options.name}`); // logs and run dirs, for the secrets scan
   };
   return {
     child,
@@ -80,7 +80,8 @@ export async function startOutpost(options: {
     token: TEST_TOKEN,
     logFile,
     stop: () => stopWith('SIGTERM'),
-    crash: () => stopWith('SIGKILL'),
+    // Not kept at the crash: a run cut short holds its secrets until recovery (by a node that stops later) removes them.
+    crash: () => stopWith('SIGKILL', false),
   };
 }
 
