@@ -27,6 +27,7 @@ export async function startWorker({
     runRetention: { maxAgeDays: config.runsKeepDays, maxCount: config.runsKeepCount },
     sealer: core.sealer,
     heartbeatMs: config.workerHeartbeatMs,
+    graceMs: config.shutdownGraceSeconds * 1000,
     execute: createExecuteJob({
       prepareInventory: core.prepareInventory,
       rootDir: config.rootDir,

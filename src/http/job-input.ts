@@ -72,6 +72,7 @@ const jobOptions = z
     retryDelaySeconds: z.number().int().min(0).max(3600).optional(),
     enrolledBy: z.enum(['script']).optional(),
     abandon: z.boolean().optional(),
+    safeToRerun: z.boolean().optional(),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { recordTestSecret } from '../../support/test-evidence.ts';
 import {
   api,
+  fixtureSleeps,
   processesMentioning,
   readSse,
   startOutpost,
@@ -91,7 +92,7 @@ describe('drill: Redis restarts with one job running and several queued', () => 
     const before = await serviceHandles(pid);
 
     const running = await submit(outpost.url, 6);
-    await until('the first job sleeps', async () => (await processesMentioning('sleep 6')).length > 0);
+    await until('the first job sleeps', async () => (await fixtureSleeps(6)).length > 0);
     const queued = [await submit(outpost.url, 1), await submit(outpost.url, 1), await submit(outpost.url, 1)];
     for (const id of queued)
       expect((await api(outpost.url, 'GET', `/v1/jobs/${id}`)).body.status).toBe('queued');
@@ -166,7 +167,7 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     const apiHandles = await serviceHandles(outpost.child.pid as number);
     // The first node would take the job too: keep it busy first, so the doomed node takes it.
     const busy = await submit(outpost.url, 20);
-    await until('the first node is busy', async () => (await processesMentioning('sleep 20')).length > 0);
+    await until('the first node is busy', async () => (await fixtureSleeps(20)).length > 0);
     const doomed = await startOutpost({
       redisUrl: redis.url,
       varDir,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import {
   api,
+  fixtureSleeps,
   processesMentioning,
   readSse,
   startOutpost,
@@ -169,7 +170,7 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
       options: { extraVars: { sleep_seconds: 41 } },
     });
     const stream = readSse(outpost.url, id);
-    await until(async () => (await processesMentioning('sleep 41')).length > 0);
+    await until(async () => (await fixtureSleeps(41)).length > 0);
     const { body: running } = await api(outpost.url, 'GET', `/v1/jobs/${id}`);
     expect(running.status).toBe('running');
     const pgid = Number(running.pgid);
@@ -187,7 +188,7 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
       data: JSON.stringify({ status: 'canceled', reason: 'canceled on request' }),
     });
 
-    expect(await processesMentioning('sleep 41')).toEqual([]);
+    expect(await fixtureSleeps(41)).toEqual([]);
     expect(await processesMentioning(path.join(varDir, 'runs', id))).toEqual([]);
     expect([...(await pgidsOf()).values()]).not.toContain(pgid);
     const again = await api(outpost.url, 'POST', `/v1/jobs/${id}/cancel`);
@@ -211,8 +212,8 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
     const second = await waitForEnd(outpost.url, silent, 30_000);
     expect(first).toMatchObject({ status: 'timeout', reason: 'ran longer than 3 s' });
     expect(second).toMatchObject({ status: 'timeout', reason: 'no output for 3 s' });
-    expect(await processesMentioning('sleep 43')).toEqual([]);
-    expect(await processesMentioning('sleep 44')).toEqual([]);
+    expect(await fixtureSleeps(43)).toEqual([]);
+    expect(await fixtureSleeps(44)).toEqual([]);
   });
 
   it('starts ansible-playbook with a minimal environment: no secret of the service, no ssh agent', async () => {

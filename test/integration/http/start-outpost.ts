@@ -48,6 +48,8 @@ export async function startOutpost(options: {
         OUTPOST_ALLOW_LOCAL_RUNS: '1',
         OUTPOST_WORKER_HEARTBEAT_MS: '1500',
         OUTPOST_KILL_GRACE_MS: '2000',
+        // Shorter than stop()'s SIGKILL deadline, so a stop with a job running stays a graceful one.
+        OUTPOST_SHUTDOWN_GRACE_SECONDS: '5',
         OUTPOST_SSE_HEARTBEAT_MS: '1000',
         OUTPOST_LOG_LEVEL: 'info',
         ...options.env,
@@ -198,6 +200,22 @@ export function waitForEnd(
   timeoutMs?: number,
 ): Promise<Record<string, unknown>> {
   return waitForStatus(base, jobId, [...FINAL_STATUSES], timeoutMs);
+}
+
+/**
+ * Pids of the slow.yml fixture's `sleep SECONDS`, by its whole command line: on this shared machine
+ * "sleep 4" would also find another test's or another person's "sleep 45". Use a duration no other
+ * test file uses (they run at the same time).
+ */
+export async function fixtureSleeps(seconds: number): Promise<number[]> {
+  const pids = await processesMentioning(`sleep ${seconds}`);
+  const exact = await Promise.all(
+    pids.map(
+      async (pid) =>
+        (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) === `sleep\0${seconds}\0`,
+    ),
+  );
+  return pids.filter((_, i) => exact[i]);
 }
 
 /** Pids of processes whose command line contains `marker`. */
