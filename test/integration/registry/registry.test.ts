@@ -123,6 +123,20 @@ describe('Registry on a real Redis', () => {
     expect(await registry.getHost('vm1')).toEqual(updated);
   });
 
+  it("keeps a proxy's recorded self-test (prepare-proxy writes it; proxy list reads it); null clears it", async () => {
+    await registry.createProxy({
+      id: 'px',
+      project: 'acme',
+      publicAddress: '203.0.113.10',
+      vpcAddress: '10.0.0.1',
+      networks: ['10.0.0.0/24'],
+    });
+    const selfTest = { at: new Date().toISOString(), ok: true, bindAddress: '10.0.0.1', port: 18086, ms: 12 };
+    expect((await registry.updateProxy('px', { selfTest })).selfTest).toEqual(selfTest);
+    expect((await registry.getProxy('px')).selfTest).toEqual(selfTest);
+    expect((await registry.updateProxy('px', { selfTest: null })).selfTest).toBeUndefined();
+  });
+
   it('pins a host key at first contact and refuses a different one with the rekey command', async () => {
     await registry.createHost({ id: 'vm1', project: 'acme', address: '192.0.2.1' });
     expect(await registry.pinHostKey('host', 'vm1', KEY_A)).toBe('recorded');
