@@ -77,6 +77,23 @@ describe('Registry on a real Redis', () => {
     await expect(registry.getProject('acme')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("reads back a proxy's recorded self-test (the field prepare-proxy writes) and clears it with null", async () => {
+    await registry.createProxy(proxy);
+    const selfTest = {
+      at: new Date().toISOString(),
+      ok: true,
+      bindAddress: '198.51.100.1',
+      port: 18086,
+      ms: 12,
+    };
+    await registry.updateProxy('edge', { selfTest });
+    expect((await registry.getProxy('edge')).selfTest).toEqual(selfTest);
+    expect((await registry.listProxies({ project: 'acme' }))[0]?.selfTest).toEqual(selfTest);
+    await registry.updateProxy('edge', { selfTest: null });
+    expect((await registry.getProxy('edge')).selfTest).toBeUndefined();
+    await registry.deleteProxy('edge');
+  });
+
   it('picks the most specific proxy, and an explicit one wins', async () => {
     await registry.createProxy(proxy);
     await registry.createProxy({ ...proxy, id: 'narrow', networks: ['198.51.100.0/26'] });
@@ -121,20 +138,6 @@ describe('Registry on a real Redis', () => {
     expect(updated.login).toEqual({ state: 'enrolled', way: 'script', at });
     expect(updated.hostKey).toBeUndefined();
     expect(await registry.getHost('vm1')).toEqual(updated);
-  });
-
-  it("keeps a proxy's recorded self-test (prepare-proxy writes it; proxy list reads it); null clears it", async () => {
-    await registry.createProxy({
-      id: 'px',
-      project: 'acme',
-      publicAddress: '203.0.113.10',
-      vpcAddress: '10.0.0.1',
-      networks: ['10.0.0.0/24'],
-    });
-    const selfTest = { at: new Date().toISOString(), ok: true, bindAddress: '10.0.0.1', port: 18086, ms: 12 };
-    expect((await registry.updateProxy('px', { selfTest })).selfTest).toEqual(selfTest);
-    expect((await registry.getProxy('px')).selfTest).toEqual(selfTest);
-    expect((await registry.updateProxy('px', { selfTest: null })).selfTest).toBeUndefined();
   });
 
   it('pins a host key at first contact and refuses a different one with the rekey command', async () => {
