@@ -31,6 +31,8 @@ export interface ServiceOptions {
   fakeAnsible?: boolean;
   /** Extra node options of the service process, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
+  /** Checkout whose `bin/outpost.js` runs (its playbooks and roles too). Default this repository. */
+  root?: string;
 }
 
 /** Starts `node bin/outpost.js serve` (api and worker roles, local runs allowed) and waits for the API. */
@@ -43,8 +45,9 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
     ...(options.nodeArgs ?? []),
     ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
   ];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/outpost.js'), 'serve'], {
-    cwd: ROOT,
+  const root = options.root ?? ROOT;
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve'], {
+    cwd: root,
     stdio: ['ignore', log, log],
     env: {
       ...process.env,

@@ -8,7 +8,7 @@ import type { Proxy } from '../domain/proxy.ts';
 import { buildHostsYaml } from './build-hosts-yaml.ts';
 import { buildInventoryModel, type InventoryModel } from './build-inventory-model.ts';
 import { buildKnownHosts } from './build-known-hosts.ts';
-import { buildSshConfig, type HostKeyPolicy } from './build-ssh-config.ts';
+import { buildSshConfig, type HostKeyPolicy, type JumpStyle } from './build-ssh-config.ts';
 import { inventoryPaths, type InventoryPaths } from './inventory-paths.ts';
 import { resolveRoutes, type LocalForward } from './resolve-routes.ts';
 
@@ -25,6 +25,8 @@ export interface WriteInventoryInput {
   forwards?: Map<string, LocalForward>;
   /** `strict` (default) refuses unknown host keys; `accept-new` records them at first contact. */
   hostKeyPolicy?: HostKeyPolicy;
+  /** How hosts behind a proxy are reached: ProxyJump (default), or a jump in its own session (password runs). */
+  jump?: JumpStyle;
 }
 
 /** The written files, plus the model (for the inventory-script listing). */
@@ -59,7 +61,7 @@ export async function writeInventory(input: WriteInventoryInput): Promise<Writte
   await replaceFile(paths.knownHosts, buildKnownHosts(routes, proxies), 0o644);
   await replaceFile(
     paths.sshConfig,
-    buildSshConfig({ project, routes, proxies, paths, hostKeyPolicy: input.hostKeyPolicy }),
+    buildSshConfig({ project, routes, proxies, paths, hostKeyPolicy: input.hostKeyPolicy, jump: input.jump }),
     0o644,
   );
   await replaceFile(paths.hostsFile, buildHostsYaml(model, header), 0o644);

@@ -25,17 +25,16 @@ export type EnrolledLine = HostSummary & {
  * `enroll`: creates cloudroot (key-only, passwordless sudo, the admin and project keys) on the job's
  * hosts — and proxies named in `hosts` — with the credentials given once (`credentials.user`, default
  * root, and a `password` or a `privateKey`; with a key, the password is only sudo's). Records per host
- * login `enrolled` (way password|key) or `failed` with the first error, then proves the login: a
- * probe as cloudroot with the project key (hosts) or `sudo -n true` (proxies).
+ * login `enrolled` (way password|key) or `failed` with the first error (a host enrolled before stays
+ * enrolled), then proves the login: cloudroot with the project key and `sudo -n true` through every way
+ * (hosts, with the facts the play read) or `sudo -n true` (proxies). A play stopped by the job's time
+ * limit or a cancel records per host the task it had reached.
  */
 export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome> {
   const login = requireLoginDeps(deps, 'enroll');
   const credentials = takeCredentials(run);
   const targets = await resolveLoginTargets(login.registry, run.job, 'hosts');
   const enrollment = await enrollTargets(login, run, targets, credentials);
-  if (enrollment.outcome.status === 'canceled' || enrollment.outcome.status === 'timeout') {
-    return { ...enrollment.outcome, result: enrollment.lines };
-  }
 
   const result: Record<string, EnrolledLine> = { ...enrollment.lines };
   const at = new Date().toISOString();
@@ -44,17 +43,23 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
     if (enrollment.enrolled.has(host.id)) continue;
     const line = enrollment.lines[host.id];
     const reason = line?.firstError?.msg ?? enrollment.outcome.reason ?? 'enrollment failed';
-    const updated = await login.registry.updateHost(host.id, { login: failedLogin(oneLine(reason)) });
-    result[host.id] = { ...emptyLine(), ...line, login: updated.login };
+    // A host enrolled before keeps its working login: this run's failure is in its result line.
+    const kept = host.login.state === 'enrolled' ? host.login : undefined;
+    const updated =
+      kept ?? (await login.registry.updateHost(host.id, { login: failedLogin(oneLine(reason)) })).login;
+    result[host.id] = { ...emptyLine(), ...line, login: updated };
+  }
+  // Stopped (time limit, cancel): the play ended on no host, so nothing more is proven or recorded.
+  if (enrollment.outcome.status === 'canceled' || enrollment.outcome.status === 'timeout') {
+    return { ...enrollment.outcome, result };
   }
   const enrolledHosts = targets.hosts.filter((host) => enrollment.enrolled.has(host.id));
+  // The play read the facts as root already: the probe only proves cloudroot's key and sudo, way by way.
   const probed = await probeHosts(
     login,
     run,
     await Promise.all(enrolledHosts.map((h) => login.registry.getHost(h.id))),
-    {
-      enrolledBy: enrollment.way,
-    },
+    { enrolledBy: enrollment.way, facts: enrollment.facts },
   );
   for (const host of enrolledHosts) {
     const check = probed.result[host.id];

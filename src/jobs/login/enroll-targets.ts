@@ -10,6 +10,7 @@ import { classifySshFailure } from '../../ssh/classify-ssh-failure.ts';
 import type { JobCredentials, JobOutcome, JobRun } from '../runtime/job-run.ts';
 import type { LoginDeps } from './login-deps.ts';
 import { pinRecordedKeys } from './pin-recorded-keys.ts';
+import { parsePlayFacts, type HostFacts } from './parse-play-facts.ts';
 import type { LoginTargets } from './resolve-login-targets.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
 import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
@@ -26,6 +27,8 @@ export interface Enrollment {
   enrolled: Set<string>;
   /** Per target: the play's counts (with the first error), and whether its host key was pinned now. */
   lines: Record<string, HostSummary & { pinned?: 'recorded' | 'unchanged' | 'changed' }>;
+  /** The facts the play read as root on each target it reached. */
+  facts: Map<string, HostFacts>;
 }
 
 const PRIVATE_KEY =
@@ -90,9 +93,13 @@ export async function enrollTargets(
   };
   if (credentials.way === 'password') {
     secretVars.ansible_password = credentials.password;
-    // The generated ssh_config is key-only (BatchMode): open password logins for this run's targets only.
-    extraVars.ansible_ssh_extra_args =
+    // The generated ssh_config is key-only (BatchMode): open password logins for this run's targets only,
+    // file transfers included (sftp and scp do not take ssh's extra args).
+    const passwordLogin =
       '-o BatchMode=no -o PasswordAuthentication=yes -o KbdInteractiveAuthentication=yes -o PreferredAuthentications=password,keyboard-interactive';
+    extraVars.ansible_ssh_extra_args = passwordLogin;
+    extraVars.ansible_sftp_extra_args = passwordLogin;
+    extraVars.ansible_scp_extra_args = passwordLogin;
   }
   if (user !== 'root' && credentials.password) secretVars.ansible_become_password = credentials.password;
 
@@ -110,6 +117,8 @@ export async function enrollTargets(
         proxies,
         keys: { project: await keys.projectPrivateKey(project) },
         hostKeyPolicy: 'accept-new',
+        // sshpass gives ssh a pty: a ProxyJump would die with it and every task would log in again.
+        ...(credentials.way === 'password' ? { jump: 'detached-jump' as const } : {}),
       });
       knownHosts = written.knownHosts;
       const secretFiles = [written.projectKey];
@@ -153,7 +162,8 @@ export async function enrollTargets(
       enrolled.add(id);
     lines[id] = { ...summary, ...(pin ? { pinned: pin } : {}) };
   }
-  return { way: credentials.way, outcome, enrolled, lines };
+  // The role read these facts as root anyway: recorded with the recap, they spare the job a probe play.
+  return { way: credentials.way, outcome, enrolled, lines, facts: parsePlayFacts(outcome.stats) };
 }
 
 /** Refuses the run when cloudroot cannot log in to a proxy its hosts jump through, naming the proxy. */

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSlot, up, type Lab } from '../../lab/lab.ts';
 import {
@@ -37,6 +35,13 @@ beforeAll(async () => {
     ansible_become_password: lab.password,
   });
 });
+
+/** The facts a play recorded for Outpost: `stats.outpost_facts` of its recap event. */
+function recordedFacts(events: Record<string, unknown>[]): Record<string, Record<string, string>> {
+  const recap = events.find((event) => event.event === 'recap') as
+    { stats?: { outpost_facts?: Record<string, Record<string, string>> } } | undefined;
+  return recap?.stats?.outpost_facts ?? {};
+}
 
 afterAll(async () => {
   await lab?.down();
@@ -83,6 +88,12 @@ describe('playbooks/enroll.yml', () => {
     ]);
     expect(byPasswordRun.exitCode, explain(byPasswordRun)).toBe(0);
     expect(byKeyRun.exitCode, explain(byKeyRun)).toBe(0);
+    // The facts the role read as root come with the recap: Outpost needs no probe play after enrolling.
+    expect(recordedFacts(byPasswordRun.events)[vm1!.name]).toMatchObject({
+      os: expect.stringMatching(/^Debian \d+/) as unknown,
+      interpreter: '/usr/bin/python3',
+    });
+    expect(Object.keys(recordedFacts(byKeyRun.events))).toEqual([vm2!.name]);
     for (const vm of [vm1!, vm2!]) {
       const login = await sshAsCloudroot(files, vm, 'sudo -n id -un');
       expect(login.exitCode, `${vm.name}: ${login.stderr}`).toBe(0);
@@ -113,23 +124,31 @@ describe('playbooks/enroll.yml', () => {
     expect(authorized.split('\n').filter((line) => line.includes('admin@outpost-test'))).toHaveLength(1);
   });
 
-  it('probes as cloudroot and writes the facts Outpost records', async () => {
+  it('probes as cloudroot in one module run per host and records the facts Outpost keeps, with the recap', async () => {
     const asCloudroot = await files.vars('as-cloudroot', {
       ansible_user: 'cloudroot',
       ansible_ssh_private_key_file: files.adminKey,
-      outpost_facts_dir: files.dir,
     });
     const run = await runPlaybook(files, 'probe.yml', { extraVars: [asCloudroot] });
     expect(run.exitCode, explain(run)).toBe(0);
+    const facts = recordedFacts(run.events);
+    expect(Object.keys(facts).sort()).toEqual(lab.vms.map((vm) => vm.name).sort());
     for (const vm of lab.vms) {
-      const facts = JSON.parse(await readFile(path.join(files.dir, `${vm.name}.json`), 'utf8')) as Record<
-        string,
-        string
-      >;
-      expect(facts.os).toMatch(/^Debian \d+/);
-      expect(facts.arch).toBe((await lab.sh(vm, 'uname -m')).trim());
-      expect(facts.python).toMatch(/^3\.\d+\.\d+$/);
+      expect(facts[vm.name]?.os).toMatch(/^Debian \d+/);
+      expect(facts[vm.name]?.arch).toBe((await lab.sh(vm, 'uname -m')).trim());
+      expect(facts[vm.name]?.python).toMatch(/^3\.\d+\.\d+$/);
+      expect(facts[vm.name]?.interpreter).toBe('/usr/bin/python3');
+      // One task reaches the host (interpreter discovery aside): the facts, read as root.
+      const remote = run.events.filter(
+        (event) =>
+          event.event === 'host_result' &&
+          event.host === vm.name &&
+          event.action !== 'ansible.builtin.assert',
+      );
+      expect(remote.map((event) => event.action)).toEqual(['ansible.builtin.setup']);
     }
+    // The success message of the become check says what was found, per host, in the output.
+    expect(run.stdout).toMatch(/"msg": "os=Debian \d+[\d.]* arch=\S+ python=3\.\d+\.\d+"/);
   });
 
   it('refuses a public key that is not one, naming the entry, before touching the VM', async () => {
