@@ -17,6 +17,7 @@ import { createApp } from './http/create-app.ts';
 import { ServiceMetrics } from './http/service-metrics.ts';
 import { createExecuteJob } from './jobs/runtime/create-execute-job.ts';
 import { createRegistryInventory } from './jobs/runtime/create-registry-inventory.ts';
+import { rekeyHostKey } from './jobs/login/rekey-host-key.ts';
 import { writeInventory } from './inventory/write-inventory.ts';
 import { Registry } from './registry/registry.ts';
 import { KeyStore } from './secrets/key-store.ts';
@@ -137,6 +138,7 @@ export async function serve(config: Config, settings: ServeSettings, options: Se
       logs,
       heartbeatMs: settings.sseHeartbeatMs,
       registry,
+      rekey: (kind, id, rekeyOptions) => rekeyHostKey({ registry, keys }, kind, id, rekeyOptions),
       views: {
         inventoryYaml: async (project) => {
           const dir = path.join(config.rootDir, 'inventories', project);

@@ -4,19 +4,21 @@ import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
 import { exitCodeOf } from './job-commands.ts';
 import { followJob } from './follow-job.ts';
+import { withLimits } from './login-commands.ts';
 
 /** `outpost deploy HOSTS... [--project P] [--follow]`: a deploy-agent job, with live per-host progress. */
 export function deployCommand(client: () => ApiClient, setExit: (code: number) => void): Command {
-  return new Command('deploy')
+  return withLimits(new Command('deploy'), false)
     .description('deploy the Telegraf agent to hosts')
     .argument('<hosts...>', 'host ids')
     .option('--project <id>', 'project of the hosts')
     .option('-f, --follow', 'show progress per host until the job ends')
-    .action(async (hosts: string[], opts: { project?: string; follow?: boolean }) => {
+    .action(async (hosts: string[], opts: { project?: string; follow?: boolean; timeout?: number }) => {
       const job = await client().request<JobRecord>('POST', '/v1/jobs', {
         kind: 'deploy-agent',
         hosts,
         ...(opts.project ? { project: opts.project } : {}),
+        ...(opts.timeout !== undefined ? { options: { timeoutSeconds: opts.timeout } } : {}),
       });
       process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
       if (!opts.follow) return;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { jobRoutes, type JobRouteDeps } from './job-routes.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import type { RegistryPort } from './registry-port.ts';
-import { rekeyRoutes } from './rekey-routes.ts';
+import { rekeyRoutes, type RekeyHostKey } from './rekey-routes.ts';
 import { registryRoutes, type ProjectViews } from './registry-routes.ts';
 import { requireToken } from './require-token.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
@@ -15,6 +15,8 @@ export interface ApiDeps extends JobRouteDeps {
   logger: Logger;
   metrics: ServiceMetrics;
   registry?: RegistryPort;
+  /** Reads and pins a VM's new host key (`outpost host|proxy rekey`); absent: only `forget` works. */
+  rekey?: RekeyHostKey;
   views?: ProjectViews;
   /** express.json limit. Default `1mb`. */
   bodyLimit?: string;
@@ -40,7 +42,7 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.use('/v1', jobRoutes(deps));
   app.use('/v1', registryRoutes(deps.registry, deps.views));
-  app.use('/v1', rekeyRoutes(deps.registry));
+  app.use('/v1', rekeyRoutes(deps.registry, deps.rekey));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

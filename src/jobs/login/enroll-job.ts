@@ -88,19 +88,30 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
     };
   }
 
+  // A host counts only when this run's play worked on it and the check after it: a login kept from
+  // before does not make a failed enrollment a success.
   const bad = Object.keys(result).filter((id) => {
     const line = result[id];
     return targets.hosts.some((h) => h.id === id)
-      ? line?.login?.state !== 'enrolled'
+      ? !enrollment.enrolled.has(id) || line?.login?.state !== 'enrolled'
       : line?.verified?.ok !== true;
   });
   return {
     status: bad.length === 0 ? 'successful' : 'failed',
-    ...(bad.length > 0 ? { reason: `not enrolled: ${bad.join(', ')} (see each one's result)` } : {}),
+    ...(bad.length > 0 ? { reason: notEnrolled(bad, result) } : {}),
     result,
     ...(enrollment.outcome.command ? { command: enrollment.outcome.command } : {}),
     ...(enrollment.outcome.rc !== undefined ? { rc: enrollment.outcome.rc } : {}),
   };
+}
+
+/** The job's reason: each target that is not enrolled, with why (its first error, or the check after). */
+function notEnrolled(ids: string[], result: Record<string, EnrolledLine>): string {
+  const why = (id: string): string => {
+    const line = result[id];
+    return line?.firstError?.msg ?? line?.verified?.detail ?? line?.login?.reason ?? 'see its result';
+  };
+  return `not enrolled: ${ids.map((id) => `${id} (${oneLine(why(id))})`).join('; ')}`.slice(0, 2000);
 }
 
 function emptyLine(): HostSummary {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildCommand } from '../../ansible/build-command.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
 import type { AnsibleEvent } from '../../ansible/ansible-event.ts';
+import { killProcessesMentioning } from '../../ansible/kill-process-group.ts';
 import type { RunResult } from '../../ansible/run-playbook.ts';
 import { describeFailedHosts, type HostSummary } from '../../ansible/summarize-run.ts';
 import { ValidationError } from '../../errors.ts';
@@ -14,6 +15,7 @@ import { jobTimeLimit } from './job-time-limit.ts';
 import type { JobDeps, PreparedInventory } from './job-deps.ts';
 import type { JobOutcome, JobRun } from './job-run.ts';
 import { writeLocalInventory } from './write-local-inventory.ts';
+import { diagnoseUnreachable } from './diagnose-unreachable.ts';
 
 /** What a kind adds to the common run: its playbook and its extra vars. */
 export interface AnsibleJobPlan {
@@ -65,6 +67,8 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
     let hosts: Record<string, HostSummary> = {};
     let result: RunResult | undefined;
     let stats: Record<string, unknown> | undefined;
+    // Hosts whose key changed or is unknown: ssh would refuse them again, so they get no retry.
+    const keyProblems = new Set<string>();
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0) {
         run.log.write(
@@ -97,8 +101,11 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
         signal: run.signal,
         timeoutMs: Math.max(1, deadline - Date.now()),
         timeoutReason: `the job's time limit of ${timeLimit.seconds} s ran out (${timeLimit.why})`,
-        explainHostError: (host, error) =>
-          error.status === 'unreachable' ? explainSshFailure(error.msg, host)?.message : undefined,
+        explainHostError: (host, error) => {
+          const explained = error.status === 'unreachable' ? explainSshFailure(error.msg, host) : undefined;
+          if (explained) keyProblems.add(host);
+          return explained?.message;
+        },
         idleTimeoutMs: (options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
         killGraceMs: deps.killGraceMs ?? 5000,
         reapMarker: dir,
@@ -112,23 +119,40 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
       });
       if (result.outcome === 'timeout' || result.outcome === 'canceled')
         progress.markStopped(result.hosts, result.reason ?? result.outcome);
+      const unexplained = Object.entries(result.hosts).some(
+        ([host, h]) => h.firstError?.status === 'unreachable' && !keyProblems.has(host),
+      );
+      if (prepared.sshConfig && unexplained && !run.signal.aborted) {
+        for (const host of await diagnoseUnreachable(
+          prepared.sshConfig,
+          result.hosts,
+          keyProblems,
+          run.signal,
+        ))
+          keyProblems.add(host);
+        // The diagnosis may have opened ssh masters of its own: nothing of the run outlives it.
+        await killProcessesMentioning(dir);
+      }
       hosts = { ...hosts, ...result.hosts };
       stats = mergeStats(stats, result.stats);
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
       // Only a host lost on the way: a refused key or a changed host key would be refused again.
       const unreachable = Object.entries(result.hosts)
-        .filter(([, h]) => h.unreachable > 0 && isTransient(h.firstError?.msg ?? ''))
+        .filter(
+          ([host, h]) => h.unreachable > 0 && !keyProblems.has(host) && isTransient(h.firstError?.msg ?? ''),
+        )
         .map(([host]) => host);
       if (result.outcome !== 'failed' || unreachable.length === 0 || run.signal.aborted) break;
       if (Date.now() >= deadline) break;
       limit = unreachable.join(',');
     }
     if (!result) throw new Error('no run took place');
-    // A retry that worked does not hide a host that failed in an earlier run.
-    const stillFailed = result.outcome === 'successful' ? describeFailedHosts(hosts) : '';
-    const reason = stillFailed || result.reason;
+    // Every host's own words (explained, retried), and a retry that worked hides no host failed earlier.
+    const failedHosts =
+      result.outcome === 'successful' || result.outcome === 'failed' ? describeFailedHosts(hosts) : '';
+    const reason = failedHosts || result.reason;
     return {
-      status: stillFailed ? 'failed' : result.outcome,
+      status: failedHosts ? 'failed' : result.outcome,
       ...(reason ? { reason } : {}),
       result: hosts,
       command: result.argv,

@@ -5,11 +5,15 @@ import { freePort } from '../../support/free-port.ts';
 
 // Real sockets on loopback: an sshd-like server, one that accepts and says nothing, and a closed port.
 const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
 let banner: number;
 let silent: number;
 
 async function listen(onConnection: (socket: net.Socket) => void): Promise<number> {
-  const server = net.createServer(onConnection);
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    onConnection(socket);
+  });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as net.AddressInfo).port;
@@ -21,10 +25,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  for (const socket of sockets) socket.destroy();
+  for (const server of servers) await new Promise((resolve) => server.close(resolve));
 });
 
 describe('awaitSshBanner', () => {
