@@ -166,27 +166,28 @@ export async function enrollTargets(
   return { way: credentials.way, outcome, enrolled, lines, facts: parsePlayFacts(outcome.stats) };
 }
 
-/** Refuses the run when cloudroot cannot log in to a proxy its hosts jump through, naming the proxy. */
+/**
+ * Refuses the run when cloudroot cannot log in to a proxy its hosts jump through, naming the proxy. The
+ * logins run at once and leave each proxy's ControlMaster up for the play's jumps to share (the run
+ * stops them when it ends); a refusal stops them at once.
+ */
 async function checkProxiesLogIn(
   sshConfig: string,
   ids: string[],
   proxies: LoginTargets['proxies'],
   signal: AbortSignal,
 ): Promise<void> {
-  try {
-    for (const id of ids) {
-      const proxy = proxies.find((candidate) => candidate.id === id);
-      const ssh = await runSsh(sshConfig, `proxy.${id}`, 'true', { signal });
-      if (ssh.exitCode !== 0) {
-        const failure = classifySshFailure(ssh.stderr, proxy);
-        throw new AppError(
-          'proxy_not_enrolled',
-          `cannot log in to proxy ${JSON.stringify(id)} as cloudroot (${failure.detail}): enroll or prepare the proxy first, or check it is up`,
-          { status: 409, details: { proxy: id } },
-        );
-      }
-    }
-  } finally {
-    await stopControlMasters(sshConfig, ids);
-  }
+  const logins = await Promise.all(
+    ids.map(async (id) => ({ id, ssh: await runSsh(sshConfig, `proxy.${id}`, 'true', { signal }) })),
+  );
+  const refused = logins.find(({ ssh }) => ssh.exitCode !== 0);
+  if (!refused) return;
+  await stopControlMasters(sshConfig, ids);
+  const proxy = proxies.find((candidate) => candidate.id === refused.id);
+  const failure = classifySshFailure(refused.ssh.stderr, proxy);
+  throw new AppError(
+    'proxy_not_enrolled',
+    `cannot log in to proxy ${JSON.stringify(refused.id)} as cloudroot (${failure.detail}): enroll or prepare the proxy first, or check it is up`,
+    { status: 409, details: { proxy: refused.id } },
+  );
 }

@@ -14,7 +14,8 @@ export interface JobTimeLimit {
  */
 export function jobTimeLimit(job: Pick<JobRecord, 'kind' | 'options'>, hosts: number): JobTimeLimit {
   const given = job.options?.timeoutSeconds;
-  if (given !== undefined) return { seconds: given, why: 'given with the job (--timeout)' };
+  if (given !== undefined)
+    return { seconds: given, why: 'given with the job: options.timeoutSeconds, --timeout' };
   const base = DEFAULT_TIMEOUT_SECONDS[job.kind];
   const each = PER_HOST_TIMEOUT_SECONDS[job.kind];
   const count = Math.max(1, hosts);

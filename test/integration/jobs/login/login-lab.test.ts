@@ -531,7 +531,9 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
       const jobId = /job (job-[a-z0-9-]+)/.exec(cli.stderr)?.[1] ?? '';
       const job = (await api<JobView>(outpost.url, 'GET', `/v1/jobs/${jobId}`)).body;
       expect(job.status).toBe('timeout');
-      expect(job.reason).toBe("the job's time limit of 25 s ran out (given with the job (--timeout))");
+      expect(job.reason).toBe(
+        "the job's time limit of 25 s ran out (given with the job: options.timeoutSeconds, --timeout)",
+      );
       const line = job.result[vm1.name];
       expect(line?.reached).toMatch(/^cloudroot : /);
       expect(line?.firstError).toMatchObject({
@@ -543,7 +545,9 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
       );
       expect(line?.login).toMatchObject({ state: 'enrolled', way: 'password' });
       expect((await host(vm1.name)).login).toMatchObject({ state: 'enrolled', way: 'password' });
-      expect(cli.stdout).toContain('outpost: time limit 25 s (given with the job (--timeout))');
+      expect(cli.stdout).toContain(
+        'outpost: time limit 25 s (given with the job: options.timeoutSeconds, --timeout)',
+      );
     } finally {
       await lab.sh(vm1, 'rm -f /usr/local/bin/sudo');
     }

@@ -18,7 +18,7 @@ describe('jobTimeLimit', () => {
   it('takes the limit given with the job, whatever the host count', () => {
     expect(jobTimeLimit({ kind: 'enroll', options: { timeoutSeconds: 30 } }, 40)).toEqual({
       seconds: 30,
-      why: 'given with the job (--timeout)',
+      why: 'given with the job: options.timeoutSeconds, --timeout',
     });
   });
 });
