@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     fileParallelism: false,
+    // Tests start the compiled `bin/outpost.js`: dist/ is rebuilt first when src/ is newer.
+    globalSetup: ['test/support/build-if-stale.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

@@ -6,7 +6,7 @@
 // a fresh dir and control sockets per run, as a new job gets), alternating, --rounds times each. A first
 // Outpost deploy installs the agent and is not counted: the measured runs are re-deploys (idempotent).
 // Deploy vars: the offline Telegraf stand-in, an output URL on a lab address, no /ping check (uplinks are
-// issue 6's part and not needed to time the play).
+// the uplink jobs' part and not needed to time the play).
 import path from 'node:path';
 import { startRedis } from '../test/support/redis.ts';
 import { setupFleet, runPlain, writeVars, PROJECT } from './support/lab-fleet.ts';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { BENCH_DIR } from './support/report.ts';
 
 const benches: [string, string[]][] = [
+  ['cli-startup.ts', []],
   ['start-latency.ts', ['--jobs', '200']],
   ['event-pipeline.ts', []],
   ['memory.ts', []],

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, quote } from './errors.ts';
@@ -56,6 +57,28 @@ export interface Config {
   agent: AgentSettings;
   /** Log level for pino. Default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Prefix of every Redis key Outpost writes (OUTPOST_REDIS_PREFIX). Default `outpost:`. */
+  redisPrefix: string;
+  /** Allows `hosts: ['localhost']` runs with a local connection (OUTPOST_ALLOW_LOCAL_RUNS). Default false. */
+  allowLocalRuns: boolean;
+  /** Worker heartbeat lifetime; a worker silent this long is dead (OUTPOST_WORKER_HEARTBEAT_MS). Default 30000. */
+  workerHeartbeatMs: number;
+  /** SIGTERM to SIGKILL grace of a cancelled run (OUTPOST_KILL_GRACE_MS). Default 5000. */
+  killGraceMs: number;
+  /** Entries kept per job log (OUTPOST_LOG_MAX_ENTRIES). Default 100000. */
+  logMaxEntries: number;
+  /** How long a job log is kept after its last entry (OUTPOST_LOG_RETENTION_SECONDS). Default 7 days. */
+  logRetentionSeconds: number;
+  /** Interval of the SSE comment line that keeps idle streams open (OUTPOST_SSE_HEARTBEAT_MS). Default 15000. */
+  sseHeartbeatMs: number;
+}
+
+/** What a client command (`outpost job list`, ...) needs: where the API is and the token. */
+export interface ClientConfig {
+  /** OUTPOST_URL; default `http://127.0.0.1:<OUTPOST_HTTP_PORT>`. */
+  url: string;
+  /** OUTPOST_API_TOKEN, else the one `outpost serve` wrote to `<varDir>/api.token`, read when first needed. */
+  token: () => string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,6 +99,40 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     influx: influxSettings(env),
     agent: agentSettings(env),
     logLevel: oneOf(env, 'OUTPOST_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], 'info'),
+    redisPrefix:
+      env.OUTPOST_REDIS_PREFIX === undefined
+        ? 'outpost:'
+        : matching(env, 'OUTPOST_REDIS_PREFIX', /^[a-z0-9:_-]{1,40}$/, '1 to 40 characters of a-z 0-9 : _ -'),
+    allowLocalRuns: ['1', 'true', 'yes'].includes(env.OUTPOST_ALLOW_LOCAL_RUNS ?? ''),
+    workerHeartbeatMs: integer(env, 'OUTPOST_WORKER_HEARTBEAT_MS', 30_000, 500, 600_000),
+    killGraceMs: integer(env, 'OUTPOST_KILL_GRACE_MS', 5000, 0, 600_000),
+    logMaxEntries: integer(env, 'OUTPOST_LOG_MAX_ENTRIES', 100_000, 100, 100_000_000),
+    logRetentionSeconds: integer(env, 'OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    sseHeartbeatMs: integer(env, 'OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
+  };
+}
+
+/**
+ * The few variables of the same schema that a client command reads (OUTPOST_URL, OUTPOST_HTTP_PORT,
+ * OUTPOST_API_TOKEN, OUTPOST_VAR_DIR): a client never needs the server's Redis, InfluxDB or keys.
+ */
+export function loadClientConfig(env: Env = process.env, rootDir = process.cwd()): ClientConfig {
+  const url =
+    optionalUrl(env, 'OUTPOST_URL', ['http:', 'https:']) ??
+    `http://127.0.0.1:${integer(env, 'OUTPOST_HTTP_PORT', 8740, 0, 65535)}`;
+  const configured = token(env, 'OUTPOST_API_TOKEN');
+  const file = path.join(path.resolve(rootDir, env.OUTPOST_VAR_DIR ?? 'var'), 'api.token');
+  return {
+    url,
+    token: () => {
+      if (configured) return configured;
+      try {
+        return readFileSync(file, 'utf8').trim() || undefined;
+      } catch {
+        // No token file: the API answers 401 and the client says so.
+        return undefined;
+      }
+    },
   };
 }
 

@@ -1,47 +1,44 @@
-import type { Role } from './cli/serve-command.ts';
-import { loadConfig } from './config.ts';
-import { AppError, ConfigError, quote } from './errors.ts';
-import type { ServeSettings } from './serve.ts';
+import type { ServeOptions } from './cli/serve-command.ts';
+import { loadClientConfig, loadConfig } from './config.ts';
+import { AppError } from './errors.ts';
 
-type Env = Record<string, string | undefined>;
-
-function readServeSettings(env: Env): ServeSettings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${quote(raw)}`);
-    }
-    return Number(raw);
-  };
-  const prefix = env.OUTPOST_REDIS_PREFIX ?? 'outpost:';
-  if (!/^[a-z0-9:_-]{1,40}$/.test(prefix))
-    throw new ConfigError('OUTPOST_REDIS_PREFIX', `bad prefix ${quote(prefix)}`);
-  return {
-    prefix,
-    allowLocal: ['1', 'true', 'yes'].includes(env.OUTPOST_ALLOW_LOCAL_RUNS ?? ''),
-    heartbeatMs: int('OUTPOST_WORKER_HEARTBEAT_MS', 30_000, 500, 600_000),
-    killGraceMs: int('OUTPOST_KILL_GRACE_MS', 5000, 0, 600_000),
-    logMaxEntries: int('OUTPOST_LOG_MAX_ENTRIES', 100_000, 100, 100_000_000),
-    logRetentionSeconds: int('OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
-    sseHeartbeatMs: int('OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
-  };
-}
-
-/** Composition root: reads configuration, then hands the command line to the CLI. */
-async function main(argv: string[]): Promise<number> {
+/**
+ * `outpost serve`: the whole service in this process until SIGINT or SIGTERM. A failed start has
+ * already stopped what it started; the caller prints the reason and exits non-zero.
+ */
+async function serve(options: ServeOptions): Promise<void> {
   const config = loadConfig();
-  const { runCli } = await import('./cli/run-cli.ts');
-  return runCli(argv, config, {
-    serve: async (options) =>
-      (await import('./serve.ts')).serve(config, readServeSettings(process.env), options),
-    env: process.env,
-    openRegistry: async () =>
-      (await import('./serve.ts')).openRegistry(config, readServeSettings(process.env)),
+  const { createServices } = await import('./app/create-services.ts');
+  const services = createServices(config, { roles: options.roles, announceToken });
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  await services.start();
+  const signal = await signalled;
+  services.logger.info({ signal }, 'shutting down');
+  await services.stop();
+  // A handle still open now is a leak: say which, and do not let it keep a stopped service alive.
+  setTimeout(() => {
+    services.logger.warn({ handles: process.getActiveResourcesInfo() }, 'still running after stop; exiting');
+    process.exit(process.exitCode ?? 0);
+  }, 3000).unref();
 }
 
-export type { Role };
+/** A generated token is shown once, on a terminal only: never in a log that stderr is redirected to. */
+function announceToken(token: string, file: string): void {
+  process.stderr.write(
+    process.stderr.isTTY
+      ? `outpost: generated an API token (kept in ${file}): ${token}\n`
+      : `outpost: generated an API token, kept in ${file} (shown only on a terminal)\n`,
+  );
+}
+
+/** The one reader of the environment: the server's config for `serve`, the client's for every other command. */
+async function main(argv: string[]): Promise<number> {
+  const { runCli } = await import('./cli/run-cli.ts');
+  return runCli(argv, { serve, client: () => loadClientConfig(), env: process.env });
+}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -33,9 +33,11 @@ export interface ServiceOptions {
   nodeArgs?: string[];
   /** Checkout whose `bin/outpost.js` runs (its playbooks and roles too). Default this repository. */
   root?: string;
+  /** `--role` values of `outpost serve`. Default: every role. */
+  roles?: ('api' | 'worker' | 'tunnels')[];
 }
 
-/** Starts `node bin/outpost.js serve` (api and worker roles, local runs allowed) and waits for the API. */
+/** Starts `node bin/outpost.js serve` (every role unless `roles`, local runs allowed) and waits for the API. */
 export async function startService(options: ServiceOptions): Promise<BenchService> {
   const port = await freePort();
   mkdirSync(options.varDir, { recursive: true });
@@ -46,7 +48,8 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
     ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
   ];
   const root = options.root ?? ROOT;
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve'], {
+  const roles = options.roles ? ['--role', ...options.roles] : [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve', ...roles], {
     cwd: root,
     stdio: ['ignore', log, log],
     env: {

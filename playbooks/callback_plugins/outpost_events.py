@@ -1,5 +1,5 @@
 # Outpost's event callback: one JSON object per line on the file descriptor named by OUTPOST_EVENT_FD.
-# The schema is documented in README.md next to this file (shared contract 1). Silent when the variable
+# The schema is documented in README.md next to this file. Silent when the variable
 # is unset or the descriptor is not open, so a plain `ansible-playbook` run is unaffected.
 from __future__ import annotations
 

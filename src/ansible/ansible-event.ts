@@ -12,7 +12,7 @@ const hostCounts = z.object({
   ignored: z.number().int(),
 });
 
-/** The events the callback plugin writes on fd 3 (shared contract 1); unknown extra fields are kept. */
+/** The events the callback plugin writes on fd 3 (playbooks/callback_plugins/outpost_events.py); unknown extra fields are kept. */
 export const ansibleEventSchema = z.discriminatedUnion('event', [
   z.looseObject({ ...base, event: z.literal('playbook_start'), playbook: z.string() }),
   z.looseObject({ ...base, event: z.literal('play_start'), play: z.string(), hosts: z.array(z.string()) }),

@@ -4,7 +4,7 @@ import { ansibleEventSchema, type AnsibleEvent } from './ansible-event.ts';
 /** A parsed fd-3 line: the event, or why the line is not one (the line is then kept as text). */
 export type ParsedEventLine = { ok: true; event: AnsibleEvent } | { ok: false; error: string };
 
-/** Parses one line the callback plugin wrote on fd 3 against the event schema of shared contract 1. */
+/** Parses one line the callback plugin wrote on fd 3 against the event schema of ansible-event.ts. */
 export function parseEventLine(line: string): ParsedEventLine {
   let json: unknown;
   try {

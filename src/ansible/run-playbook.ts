@@ -133,11 +133,16 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
     }),
   ];
 
-  const exit = await subprocess;
-  await Promise.all(readers);
-  clearTimeout(idleTimer);
-  clearTimeout(jobTimer);
-  options.signal?.removeEventListener('abort', onAbort);
+  let exit: Awaited<typeof subprocess>;
+  try {
+    exit = await subprocess;
+    await Promise.all(readers);
+  } finally {
+    // However the run ends, no timer or abort listener of it stays behind on the job's signal.
+    clearTimeout(idleTimer);
+    clearTimeout(jobTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
   // Whatever the outcome, nothing of the run may outlive it: its group, then daemonized ssh masters.
   // What is left of the group are ssh helpers (ProxyJump's `ssh -W` takes 2 s to obey SIGTERM): no grace.
   if (pgid !== undefined) await killProcessGroup(pgid, 0);

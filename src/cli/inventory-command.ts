@@ -1,64 +1,96 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { NotFoundError } from '../errors.ts';
+import { AppError, ValidationError, quote } from '../errors.ts';
+import type { InventoryModel } from '../inventory/build-inventory-model.ts';
 import { buildScriptInventory, type ScriptInventory } from '../inventory/build-script-inventory.ts';
-import type { Registry } from '../registry/registry.ts';
-import { writeProjectInventory } from '../registry/write-project-inventory.ts';
-import type { KeyStore } from '../secrets/key-store.ts';
-
-/** What `outpost inventory` needs; `open` is called only when the command runs. */
-export interface InventoryCommandDeps {
-  /** Opens the live registry and key store; the command calls `close` when done. */
-  open(): Promise<{ registry: Registry; keys: KeyStore; close(): Promise<void> }>;
-  /** Repository root: the files ssh needs go to `<rootDir>/inventories/<project>/`. */
-  rootDir: string;
-  /** Where the JSON goes. Default: stdout. */
-  write?: (text: string) => void;
-}
+import { inventoryPaths } from '../inventory/inventory-paths.ts';
+import type { RenderedInventory } from '../inventory/render-inventory.ts';
+import { writeRenderedInventory } from '../inventory/write-rendered-inventory.ts';
+import type { ApiClient } from './api-client.ts';
 
 /**
- * `outpost inventory --list | --host NAME [--project P]`: Ansible's inventory-script protocol from
- * the live registry (used by `inventories/outpost`). Refreshes `inventories/<project>/` (ssh_config,
- * known_hosts, keys 0600) on each call, since the listed hosts connect through those files.
+ * `outpost inventory write PROJECT [DIR]`: the project's generated inventory, fetched over the API and
+ * written to DIR (default `inventories/PROJECT`): hosts.yml, ssh_config, known_hosts, keys 0600.
+ * `outpost inventory --list | --host NAME [--project P]`: Ansible's inventory-script protocol (used by
+ * `inventories/outpost`); refreshes `inventories/<project>/` on each call, since the listed hosts
+ * connect through those files.
  */
-export function inventoryCommand(deps: InventoryCommandDeps): Command {
-  return new Command('inventory')
-    .description('print the Ansible dynamic inventory (inventory-script JSON) from the live registry')
-    .option('--list', 'every group and host, with _meta.hostvars')
-    .option('--host <name>', 'the vars of one host')
-    .option('--project <project>', 'only this project (default: all)')
-    .action(async (options: { list?: boolean; host?: string; project?: string }) => {
-      if (!options.list && options.host === undefined)
-        throw new Error('outpost inventory: give --list or --host NAME');
-      const write = deps.write ?? ((text: string) => process.stdout.write(text));
-      const listing = await listInventory(deps, options.project);
-      const answer = options.host === undefined ? listing : (listing._meta.hostvars[options.host] ?? {});
+export function inventoryCommand(
+  client: () => ApiClient,
+  options: {
+    /** Where `--list` writes `inventories/<project>/`. Default: the current directory. */
+    rootDir?: string;
+    /** Where the output goes. Default: stdout. */
+    write?: (text: string) => void;
+  } = {},
+): Command {
+  const rootDir = options.rootDir ?? process.cwd();
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const command = new Command('inventory')
+    .description('the generated Ansible inventory of a project, through the API')
+    .option('--list', 'inventory-script JSON: every group and host, with _meta.hostvars')
+    .option('--host <name>', 'inventory-script JSON: the vars of one host')
+    .option('--project <project>', 'with --list or --host: only this project (default: all)')
+    .action(async (opts: { list?: boolean; host?: string; project?: string }) => {
+      if (!opts.list && opts.host === undefined)
+        throw new ValidationError('inventory', 'give a subcommand (write), --list or --host NAME');
+      const listing = await listInventory(client(), rootDir, opts.project);
+      const answer = opts.host === undefined ? listing : (listing._meta.hostvars[opts.host] ?? {});
       write(`${JSON.stringify(answer, null, 2)}\n`);
     });
+  command
+    .command('write <project> [dir]')
+    .description(
+      'write hosts.yml, ssh_config, known_hosts and keys (0600) to DIR (default inventories/PROJECT)',
+    )
+    .action(async (project: string, dir: string | undefined) => {
+      const target = path.resolve(rootDir, dir ?? path.join('inventories', project));
+      const rendered = await fetchInventory(client(), project, target);
+      write(
+        `wrote ${rendered.paths.hostsFile} (${Object.keys(rendered.model.hostvars).length} hosts and proxies)\n` +
+          `use: ansible-playbook -i ${rendered.paths.hostsFile} <playbook>\n`,
+      );
+    });
+  return command;
 }
 
-/** Writes every project's inventory files and returns the merged inventory-script listing. */
-export async function listInventory(deps: InventoryCommandDeps, only?: string): Promise<ScriptInventory> {
-  const opened = await deps.open();
-  const { registry } = opened;
-  try {
-    const projects = only === undefined ? await registry.listProjects() : [await registry.getProject(only)];
-    const models = [];
-    for (const project of projects) {
-      try {
-        const written = await writeProjectInventory(
-          opened,
-          project.id,
-          path.join(deps.rootDir, 'inventories', project.id),
-        );
-        models.push({ project: project.id, model: written.model });
-      } catch (error) {
-        // A project with no key of Outpost's cannot be reached yet: list the others.
-        if (!(error instanceof NotFoundError) || only !== undefined) throw error;
-      }
+/** Fetches one project's inventory rendered for `dir` and writes it; only the expected paths are written. */
+export async function fetchInventory(
+  client: ApiClient,
+  project: string,
+  dir: string,
+): Promise<RenderedInventory> {
+  const rendered = await client.request<RenderedInventory>(
+    'GET',
+    `/v1/inventories/${encodeURIComponent(project)}/files?dir=${encodeURIComponent(dir)}`,
+  );
+  const expected = inventoryPaths(dir);
+  const allowed = new Set<string>(Object.values(expected));
+  const stray = [...rendered.dirs, ...rendered.files].find((entry) => !allowed.has(entry.path));
+  if (stray) throw new AppError('api_error', `the API answered a path outside ${dir}: ${quote(stray.path)}`);
+  await writeRenderedInventory(rendered);
+  return { ...rendered, paths: expected };
+}
+
+/** Writes every project's inventory under `inventories/` and returns the merged inventory-script listing. */
+export async function listInventory(
+  client: ApiClient,
+  rootDir: string,
+  only?: string,
+): Promise<ScriptInventory> {
+  const projects =
+    only === undefined
+      ? (await client.request<{ id: string }[]>('GET', '/v1/projects')).map((p) => p.id)
+      : [only];
+  const models: { project: string; model: InventoryModel }[] = [];
+  for (const project of projects) {
+    try {
+      const { model } = await fetchInventory(client, project, path.resolve(rootDir, 'inventories', project));
+      models.push({ project, model });
+    } catch (error) {
+      // A project with no key of Outpost's cannot be reached yet: list the others.
+      if (!(error instanceof AppError && error.status === 404) || only !== undefined) throw error;
     }
-    return buildScriptInventory(models);
-  } finally {
-    await opened.close();
   }
+  return buildScriptInventory(models);
 }

@@ -1,33 +1,36 @@
 import { Command } from 'commander';
-import type { Config } from '../config.ts';
+import type { ClientConfig } from '../config.ts';
 import { ApiClient } from './api-client.ts';
 import { deployCommand } from './deploy-command.ts';
 import { jobCommand } from './job-commands.ts';
-import { inventoryCommand, type InventoryCommandDeps } from './inventory-command.ts';
+import { inventoryCommand } from './inventory-command.ts';
 import { loginCommands } from './login-commands.ts';
 import { addRekeyCommands } from './rekey-command.ts';
 import { addRotateKeyCommand } from './rotate-key-command.ts';
 import { registryCommands } from './registry-commands.ts';
-import { resolveClientSettings } from './resolve-client-settings.ts';
 import { serveCommand, type ServeOptions } from './serve-command.ts';
 
 /** What the CLI gets from main.ts. */
 export interface CliContext {
-  /** Starts the service (the composition root lives in main.ts). */
+  /** Runs the service in this process (main.ts loads the server's config and modules only then). */
   serve: (options: ServeOptions) => Promise<void>;
+  /** Where the API is and its token; read only when a client command runs. */
+  client: () => ClientConfig;
   env: Record<string, string | undefined>;
-  /** Opens the live registry for `outpost inventory` (a direct Redis client, not the API). */
-  openRegistry?: InventoryCommandDeps['open'];
 }
 
 /** Parses the `outpost` command line and runs the chosen command; resolves to the exit code. */
-export async function runCli(argv: string[], config: Config, context: CliContext): Promise<number> {
+export async function runCli(argv: string[], context: CliContext): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number): void => {
     exitCode = code;
   };
   let apiClient: ApiClient | undefined;
-  const client = (): ApiClient => (apiClient ??= new ApiClient(resolveClientSettings(context.env, config)));
+  const client = (): ApiClient => {
+    if (apiClient) return apiClient;
+    const { url, token } = context.client();
+    return (apiClient = new ApiClient({ url, token: token() }));
+  };
   const program = new Command('outpost')
     .description('Telegraf on every VM of every cloud, through SSH proxy nodes, proven in InfluxDB')
     .exitOverride();
@@ -36,8 +39,7 @@ export async function runCli(argv: string[], config: Config, context: CliContext
   addRekeyCommands(entities, client);
   addRotateKeyCommand(entities, client, setExit);
   for (const command of entities) program.addCommand(command);
-  if (context.openRegistry)
-    program.addCommand(inventoryCommand({ open: context.openRegistry, rootDir: config.rootDir }));
+  program.addCommand(inventoryCommand(client));
   program.addCommand(jobCommand(client, setExit));
   program.addCommand(deployCommand(client, setExit));
   for (const command of loginCommands(client, setExit, context.env)) program.addCommand(command);

@@ -1,7 +1,5 @@
 import { Command, Option } from 'commander';
-
-/** What one `outpost serve` process runs. */
-export type Role = 'api' | 'worker' | 'tunnels';
+import type { Role } from '../app/create-services.ts';
 
 /** Options of `outpost serve`. */
 export interface ServeOptions {

@@ -1,14 +1,16 @@
 import { AppError } from '../errors.ts';
+import { fingerprint } from './ssh-key-line.ts';
 
 /**
- * A host presented a key other than the pinned one. The message names the host and the command
- * that accepts the new key on purpose; it never suggests turning checking off.
+ * A host or proxy presented a key other than the pinned one, whoever noticed (ssh through an
+ * inventory, or the tunnel keeper's ssh2). The message names it, both fingerprints when known, and
+ * the command that accepts the new key on purpose; it never suggests turning checking off.
  */
 export class HostKeyChangedError extends AppError {
   readonly host: string;
   constructor(kind: 'host' | 'proxy', name: string, seen?: { pinned: string; presented: string }) {
     const detail = seen
-      ? ` (pinned ${fingerprintHint(seen.pinned)}, presented ${fingerprintHint(seen.presented)})`
+      ? ` (pinned ${fingerprint(seen.pinned)}, presented ${fingerprint(seen.presented)})`
       : '';
     super(
       'host_key_changed',
@@ -19,9 +21,4 @@ export class HostKeyChangedError extends AppError {
     );
     this.host = name;
   }
-}
-
-function fingerprintHint(line: string): string {
-  const [type = '', blob = ''] = line.split(' ');
-  return `${type} …${blob.slice(-12)}`;
 }

@@ -35,6 +35,19 @@ export function parseSshKeyLine(text: string): SshKeyLine | undefined {
   return { type, blob: match[2], comment: match[3] };
 }
 
+/** The raw key blob an SSH server presented, as a `type base64` line (type read from the blob itself). */
+export function formatKeyBlob(blob: Buffer): string {
+  const nameLength = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
+  const type = blob.subarray(4, 4 + nameLength).toString('latin1') || 'unknown';
+  return `${type} ${blob.toString('base64')}`;
+}
+
+/** OpenSSH's fingerprint of a key line (`SHA256:` and unpadded base64), as `ssh-keygen -l` prints it. */
+export function fingerprint(line: string): string {
+  const blob = line.trim().split(/\s+/)[1] ?? '';
+  return `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
+}
+
 /** `type blob` with no comment: the form stored as a pinned host key. */
 export function formatHostKey(key: SshKeyLine): string {
   return `${key.type} ${key.blob}`;

@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { nameSchema } from '../domain/name.ts';
 import { PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
 
-/** Entity ids (shared contract 2): the same pattern as the registry. */
-export const ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-export const idSchema = z
-  .string()
-  .regex(ID_PATTERN, 'expected a name of a-z, 0-9 and -, starting with a letter');
+/** Entity ids: the registry's name rule (domain/name.ts). */
+export const idSchema = nameSchema;
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 // Strings of extra vars are templated by Ansible on the control plane: no Jinja may get in.

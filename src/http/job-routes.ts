@@ -21,6 +21,8 @@ export interface JobRouteDeps {
   metrics?: ServiceMetrics;
   /** SSE heartbeat interval. Default 15000 ms. */
   heartbeatMs?: number;
+  /** Aborted when the service stops: every live stream ends at once instead of holding the server open. */
+  closing?: AbortSignal;
 }
 
 const streamQuery = z
@@ -87,6 +89,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       afterSeq,
       follow,
       ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+      ...(deps.closing ? { signal: deps.closing } : {}),
       onSent: (n) => deps.metrics?.countStreamed(n),
     });
   });
@@ -100,6 +103,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
       format: 'text',
       afterSeq,
       follow,
+      ...(deps.closing ? { signal: deps.closing } : {}),
       onSent: (n) => deps.metrics?.countStreamed(n),
     });
   });

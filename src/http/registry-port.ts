@@ -1,5 +1,5 @@
 /**
- * The part of the reach engineer's Registry (src/registry/registry.ts, shared contract 2) the API calls.
+ * The part of the Registry (src/registry/registry.ts) the API calls.
  * create* validate their input and throw ValidationError / ConflictError; get* throw NotFoundError.
  */
 export interface RegistryPort {

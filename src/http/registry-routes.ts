@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import type { RenderedInventory } from '../inventory/render-inventory.ts';
 import type { LastSeen } from '../metrics/cache-last-seen.ts';
 import { idSchema } from './job-input.ts';
 import { parseInput } from './parse-input.ts';
@@ -11,6 +12,8 @@ import { withMetricsStatus } from './with-metrics-status.ts';
 export interface ProjectViews {
   /** The generated inventory YAML of a project. */
   inventoryYaml?(project: string): Promise<string>;
+  /** A project's inventory files rendered for `dir` on the client's machine (nothing written here). */
+  inventoryFiles?(project: string, dir: string): Promise<RenderedInventory>;
   /** The enroll script a user runs on a VM. */
   enrollScript?(project: string): Promise<string>;
   /** When each host's metrics were last seen in InfluxDB (a live query, cached briefly). */
@@ -18,6 +21,10 @@ export interface ProjectViews {
 }
 
 const projectQuery = z.object({ project: idSchema.optional() }).strict();
+// The directory is checked again (safe characters, absolute) when the paths are built.
+const filesQuery = z
+  .object({ dir: z.string().min(1).max(400).startsWith('/', 'expected an absolute path') })
+  .strict();
 const hostQuery = z
   .object({
     project: idSchema.optional(),
@@ -66,6 +73,14 @@ export function registryRoutes(registry: RegistryPort | undefined, views: Projec
     if (!views.inventoryYaml)
       throw new AppError('not_implemented', 'inventories are not available yet', { status: 501 });
     res.type('application/yaml').send(await views.inventoryYaml(project));
+  });
+  router.get('/inventories/:project/files', async (req, res) => {
+    const project = parseInput(idSchema, req.params.project, 'project');
+    const { dir } = parseInput(filesQuery, req.query, 'query');
+    await need().getProject(project);
+    if (!views.inventoryFiles)
+      throw new AppError('not_implemented', 'inventories are not available yet', { status: 501 });
+    res.json(await views.inventoryFiles(project, dir));
   });
 
   router.post('/proxies', async (req, res) => {

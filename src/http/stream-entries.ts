@@ -18,6 +18,8 @@ export interface StreamOptions {
   /** SSE comment line interval. Default 15000 ms. */
   heartbeatMs?: number;
   onSent?: (count: number) => void;
+  /** Ends the stream when aborted (the service stops); the client resumes by Last-Event-ID elsewhere or later. */
+  signal?: AbortSignal;
 }
 
 const CONTENT_TYPES: Record<StreamFormat, string> = {
@@ -42,6 +44,8 @@ export async function streamEntries(
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   res.on('close', stop);
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
   res.status(200);
   res.setHeader('Content-Type', CONTENT_TYPES[options.format]);
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -66,6 +70,7 @@ export async function streamEntries(
   } finally {
     clearInterval(heartbeat);
     res.off('close', stop);
+    options.signal?.removeEventListener('abort', stop);
     if (!res.writableEnded) res.end();
   }
 }

@@ -115,7 +115,7 @@ export class LogStore {
 
   /** A reader with its own connection for XREAD BLOCK; close it when done. */
   blockingReader(): BlockingLogReader {
-    const connection = this.#redis.duplicate();
+    const connection = this.#redis.duplicate(BLOCKING);
     return {
       readAfter: async (jobId, afterSeq, count, blockMs) => {
         const reply = await connection.xread(
@@ -129,7 +129,7 @@ export class LogStore {
         );
         return (reply?.[0]?.[1] ?? []).map(toEntry);
       },
-      close: () => connection.disconnect(),
+      close: () => disconnectOnce(connection),
     };
   }
 
@@ -155,8 +155,8 @@ export class LogStore {
    * aborts. Uses its own blocking connection, closed when the iteration stops.
    */
   async *follow(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<LogEntry> {
-    const blocking = this.#redis.duplicate();
-    const onAbort = (): void => blocking.disconnect();
+    const blocking = this.#redis.duplicate(BLOCKING);
+    const onAbort = (): void => disconnectOnce(blocking);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let last = afterSeq;
@@ -188,7 +188,7 @@ export class LogStore {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      blocking.disconnect();
+      disconnectOnce(blocking);
     }
   }
 
@@ -216,4 +216,18 @@ function toEntry([id, fields]: RawEntry): LogEntry {
     time: map.get('time') ?? '',
     data: map.get('data') ?? '',
   };
+}
+
+/**
+ * A blocking reader's connection: opened at its first read (a follower that leaves at once opens none),
+ * and not waited for at disconnect beyond 100 ms (nothing is pending on it that matters).
+ */
+const BLOCKING = { lazyConnect: true, disconnectTimeout: 100 } as const;
+
+/**
+ * Disconnects unless already ended: ioredis arms a 2 s timer on every disconnect() that only the socket's
+ * 'close' clears, so a second call on a closed socket keeps the process alive 2 s for nothing.
+ */
+function disconnectOnce(connection: Redis): void {
+  if (connection.status !== 'end') connection.disconnect();
 }

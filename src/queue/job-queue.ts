@@ -58,7 +58,7 @@ export class JobQueue {
     const { record: job, created } = await this.#store.create(record);
     if (!created) return { job, created };
     if (options.credentials && this.#sealer) {
-      const sealed = this.#sealer.seal(JSON.stringify(options.credentials));
+      const sealed = this.#sealer.seal(job.id, JSON.stringify(options.credentials));
       await this.#redis.set(this.#keys.secret(job.id), sealed, 'EX', 7 * 24 * 3600);
     }
     await this.#logs.append(job.id, 'status', JSON.stringify({ status: 'queued' }));

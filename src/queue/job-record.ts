@@ -1,6 +1,6 @@
 import type { HostSummary } from '../ansible/summarize-run.ts';
 
-/** The kinds of job (DESIGN.md). */
+/** The kinds of job: one orchestrator each under src/jobs/. */
 export const JOB_KINDS = [
   'enroll',
   'probe',

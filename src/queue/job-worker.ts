@@ -99,7 +99,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     try {
       const job = await store.get(jobId);
       if (job.cancelRequested) controller.abort();
-      const credentials = await takeCredentials(redis, keys.secret(jobId), options.sealer);
+      const credentials = await takeCredentials(redis, jobId, keys.secret(jobId), options.sealer);
       outcome = await options.execute({
         job,
         signal: controller.signal,
@@ -167,12 +167,13 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
 /** Reads, deletes and unseals a job's credentials: they are used once and never kept. */
 async function takeCredentials(
   redis: Redis,
+  jobId: string,
   key: string,
   sealer: Sealer | undefined,
 ): Promise<JobCredentials | undefined> {
   const sealed = await redis.getdel(key);
   if (!sealed || !sealer) return undefined;
-  const plain = sealer.unseal(sealed);
+  const plain = sealer.unseal(jobId, sealed);
   try {
     return JSON.parse(plain.toString('utf8')) as JobCredentials;
   } finally {

@@ -1,5 +1,16 @@
-/** Seals and unseals secrets under the master key (src/secrets seal/unseal bound to the key by main.ts). */
+import { seal, unseal } from '../secrets/seal.ts';
+
+/** Seals and unseals one job's credentials under the master key; a blob opens only for the job it was sealed for. */
 export interface Sealer {
-  seal(plaintext: string): string;
-  unseal(sealed: string): Buffer;
+  seal(jobId: string, plaintext: string): string;
+  unseal(jobId: string, sealed: string): Buffer;
+}
+
+/** The job-credentials sealer: the job id is the associated data, so a sealed blob copied to another job does not open. */
+export function createSealer(masterKey: Buffer): Sealer {
+  const context = (jobId: string): string => `job-credentials:${jobId}`;
+  return {
+    seal: (jobId, plaintext) => seal(plaintext, masterKey, context(jobId)),
+    unseal: (jobId, sealed) => unseal(sealed, masterKey, context(jobId)),
+  };
 }

@@ -9,6 +9,7 @@ import { proxyInputSchema, proxyPatchSchema, type Proxy } from '../domain/proxy.
 import { selectProxy } from '../domain/select-proxy.ts';
 import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
+import type { KeyPromotion } from '../secrets/key-store.ts';
 
 /** Where project public keys come from when a project is created without them. */
 export interface ProjectKeySource {
@@ -18,6 +19,13 @@ export interface ProjectKeySource {
 
 type Kind = 'project' | 'proxy' | 'host';
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
+// The same compare, then more writes in the same atomic step: ARGV[i + 1] for KEYS[i], '' deletes it.
+const COMPARE_AND_SET_WITH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+for i = 2, #KEYS do
+  if ARGV[i + 1] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 1]) end
+end
+return 1`;
 const INDEX: Record<Kind, string> = { project: 'projects', proxy: 'proxies', host: 'hosts' };
 
 /**
@@ -54,12 +62,32 @@ export class Registry {
     return project;
   }
 
-  /** Records a project's new public key after the rotate-key job promoted it (enroll script and API show it). */
-  setProjectKey(id: string, projectKey: string): Promise<Project> {
-    return this.#update<Project>('project', id, (project) => ({
-      ...project,
-      publicKeys: { ...project.publicKeys, project: projectKey },
-    }));
+  /**
+   * Promotes a rotated project key in one atomic Redis script: the project's public key and the key
+   * store's writes land together or not at all (never the new private key with the old public key).
+   */
+  async promoteProjectKey(id: string, promotion: KeyPromotion): Promise<Project> {
+    const key = this.#key('project', id);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const text = await this.#redis.get(key);
+      if (text === null) throw new NotFoundError('project', id);
+      const current = JSON.parse(text) as Project;
+      const next: Project = {
+        ...current,
+        publicKeys: { ...current.publicKeys, project: promotion.publicKey },
+      };
+      const swapped = await this.#redis.eval(
+        COMPARE_AND_SET_WITH,
+        1 + promotion.writes.length,
+        key,
+        ...promotion.writes.map(([target]) => target),
+        text,
+        JSON.stringify(next),
+        ...promotion.writes.map(([, value]) => value ?? ''),
+      );
+      if (swapped === 1) return next;
+    }
+    throw new ConflictError(`project ${quote(id)} is being changed by someone else; try again`);
   }
 
   listProjects(): Promise<Project[]> {

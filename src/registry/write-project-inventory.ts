@@ -1,4 +1,5 @@
 import type { LocalForward } from '../inventory/resolve-routes.ts';
+import { renderInventory, type RenderedInventory } from '../inventory/render-inventory.ts';
 import { writeInventory, type WrittenInventory } from '../inventory/write-inventory.ts';
 import type { HostKeyPolicy } from '../inventory/build-ssh-config.ts';
 import type { KeyStore } from '../secrets/key-store.ts';
@@ -32,5 +33,24 @@ export async function writeProjectInventory(
     },
     forwards: options.forwards,
     hostKeyPolicy: options.hostKeyPolicy,
+  });
+}
+
+/**
+ * Renders one project's inventory for a directory elsewhere (a client's), writing nothing here: the
+ * project's hosts, proxies, pinned keys and its own private key only.
+ */
+export async function renderProjectInventory(
+  source: { registry: Registry; keys: KeyStore },
+  project: string,
+  dir: string,
+): Promise<RenderedInventory> {
+  await source.registry.getProject(project);
+  return renderInventory({
+    dir,
+    project,
+    hosts: await source.registry.listHosts({ project }),
+    proxies: await source.registry.listProxies({ project }),
+    keys: { project: await source.keys.projectPrivateKey(project) },
   });
 }

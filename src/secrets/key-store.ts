@@ -12,11 +12,18 @@ interface StoredKey {
   createdAt: string;
 }
 
+/** Redis writes (value, or null to delete) that promote a project's next key, and its public key. */
+export interface KeyPromotion {
+  publicKey: string;
+  writes: [key: string, value: string | null][];
+}
+
 /**
  * The admin keypair and one keypair per project, ed25519 in OpenSSH format, generated on first
  * need and kept in Redis with the private key sealed (AES-256-GCM, the Redis key as associated data).
  * Rotation: `beginRotation` makes a next key (a job adds it to cloudroot with the current key),
- * `finishRotation` promotes it (after the job removed the old one).
+ * `promotion` gives the writes that promote it (after the job removed the old one), which
+ * `Registry.promoteProjectKey` applies atomically with the project's public key.
  */
 export class KeyStore {
   readonly #redis: Redis;
@@ -69,15 +76,23 @@ export class KeyStore {
     return this.#open(`${this.#projectSlot(project)}:next`, 'next project key');
   }
 
-  /** Promotes the pending next key to the project's key; resolves the new public key. */
-  async finishRotation(project: string): Promise<string> {
+  /**
+   * The writes that promote the pending next key to the project's key (the slot gets the next key,
+   * re-sealed for it; the next slot goes), for the caller to apply in one transaction with its own.
+   */
+  async promotion(project: string): Promise<KeyPromotion> {
     const slot = this.#projectSlot(project);
     const next = await this.#read(`${slot}:next`, 'next project key');
     // Re-seal: the associated data names the slot, so a sealed value cannot simply be renamed.
     const clear = unseal(next.sealed, this.#masterKey, `${slot}:next`);
     const promoted: StoredKey = { ...next, sealed: seal(clear, this.#masterKey, slot) };
-    await this.#redis.multi().set(slot, JSON.stringify(promoted)).del(`${slot}:next`).exec();
-    return next.publicKey;
+    return {
+      publicKey: next.publicKey,
+      writes: [
+        [slot, JSON.stringify(promoted)],
+        [`${slot}:next`, null],
+      ],
+    };
   }
 
   /** Forgets the pending next key of an abandoned rotation; resolves whether there was one. */

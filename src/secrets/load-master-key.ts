@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { checkOwnerOnly } from './check-owner-only.ts';
 
 /**
  * The master key sealing private keys: `config.masterKey` when set, else `<varDir>/master.key`,
@@ -21,13 +22,7 @@ export async function loadMasterKey(config: {
     // Already there (maybe written by another node a moment ago): read it below.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const mode = (await stat(file)).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new ConfigError(
-      file,
-      `mode is ${mode.toString(8)}; a master key must be readable by its owner only (chmod 600 ${file})`,
-    );
-  }
+  await checkOwnerOnly(file, 'a master key');
   const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
   if (key.length !== 32)
     throw new ConfigError(file, `expected 32 bytes in base64, found ${key.length} bytes`);

@@ -8,7 +8,7 @@ export {
 } from './run-tunnel-node.ts';
 export { readTunnelStatus, type PublishedTunnelStatus } from './read-tunnel-status.ts';
 export { tunnelKeys } from './tunnel-lease.ts';
-export { HostKeyMismatchError, TunnelUnavailableError } from './tunnel-errors.ts';
+export { TunnelUnavailableError } from './tunnel-errors.ts';
 export type {
   ForwardProbe,
   ForwardStatus,

@@ -1,8 +1,10 @@
 import { Client } from 'ssh2';
 import { ValidationError } from '../errors.ts';
 import { computeBackoff, type BackoffOptions } from './compute-backoff.ts';
-import { formatHostKey, hostKeyMatches } from './host-key-matches.ts';
-import { HostKeyMismatchError, TunnelUnavailableError } from './tunnel-errors.ts';
+import { HostKeyChangedError } from '../domain/host-key-changed-error.ts';
+import { formatKeyBlob } from '../domain/ssh-key-line.ts';
+import { hostKeyMatches } from './host-key-matches.ts';
+import { TunnelUnavailableError } from './tunnel-errors.ts';
 import type { ProxyStatus, TunnelLogger, TunnelProxy } from './tunnel-types.ts';
 
 /** How one proxy connection is held. */
@@ -123,7 +125,7 @@ export class ProxyConnection {
     const client = new Client();
     this.client = client;
     this.setState('connecting');
-    let hostKeyError: HostKeyMismatchError | undefined;
+    let hostKeyError: HostKeyChangedError | undefined;
     let error: Error | undefined;
     let wasReady = false;
     client.on('ready', () => {
@@ -176,11 +178,10 @@ export class ProxyConnection {
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       hostVerifier: (key: Buffer) => {
         if (hostKeyMatches(proxy.hostKey ?? '', key)) return true;
-        hostKeyError = new HostKeyMismatchError(
-          proxy.id,
-          `${proxy.publicAddress}:${proxy.sshPort}`,
-          formatHostKey(key),
-        );
+        hostKeyError = new HostKeyChangedError('proxy', proxy.id, {
+          pinned: proxy.hostKey ?? '',
+          presented: formatKeyBlob(key),
+        });
         return false;
       },
     });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Redis } from 'ioredis';
 import { localForwardId, remoteForwardId } from './forward-id.ts';
 import type { PublishedTunnelStatus } from './read-tunnel-status.ts';
-import { HostKeyMismatchError } from './tunnel-errors.ts';
+import { HostKeyChangedError } from '../domain/host-key-changed-error.ts';
 import { TunnelKeeper, type TunnelKeeperOptions } from './tunnel-keeper.ts';
 import { acquireLease, releaseLease, renewLease } from '../lease.ts';
 import { tunnelKeys } from './tunnel-lease.ts';
@@ -100,7 +100,7 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     for (const result of results) {
       if (result.status === 'fulfilled') continue;
       const error = result.reason as Error;
-      if (error instanceof HostKeyMismatchError)
+      if (error instanceof HostKeyChangedError)
         refusedKeys.set(proxy.id, { hostKey: proxy.hostKey, message: error.message });
       logger.warn({ node: nodeId, proxy: proxy.id, error: error.message }, 'forward not up yet');
     }

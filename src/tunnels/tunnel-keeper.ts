@@ -6,7 +6,8 @@ import type { PortRange } from './listen-in-range.ts';
 import { LocalForward } from './local-forward.ts';
 import { ProxyConnection } from './proxy-connection.ts';
 import { RemoteForward } from './remote-forward.ts';
-import { HostKeyMismatchError, TunnelUnavailableError } from './tunnel-errors.ts';
+import { HostKeyChangedError } from '../domain/host-key-changed-error.ts';
+import { TunnelUnavailableError } from './tunnel-errors.ts';
 import {
   silentLogger,
   type LocalForwardSpec,
@@ -311,7 +312,7 @@ export class TunnelKeeper {
       await entry.connection.whenReady(this.options.ensureWaitMs ?? 15_000);
     } catch (error) {
       // A wrong host key will not fix itself: do not leave a connection or listeners behind.
-      if (error instanceof HostKeyMismatchError) await this.release(entry.proxy.id);
+      if (error instanceof HostKeyChangedError) await this.release(entry.proxy.id);
       throw error;
     }
   }

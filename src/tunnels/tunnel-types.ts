@@ -1,9 +1,9 @@
 /**
  * The part of a proxy record the tunnel keeper needs. Structurally a subset of the registry's
- * `Proxy` (shared contract 2), so a registry proxy can be passed as is.
+ * `Proxy` (src/domain/proxy.ts), so a registry proxy can be passed as is.
  */
 export interface TunnelProxy {
-  /** Proxy name, /^[a-z][a-z0-9-]{0,62}$/. */
+  /** Proxy name (the rule of src/domain/name.ts). */
   id: string;
   /** Address the control plane reaches the proxy's sshd on. */
   publicAddress: string;

@@ -1,17 +1,15 @@
-import net from 'node:net';
+import { isHostname, parseIp } from '../domain/address.ts';
+import { isName } from '../domain/name.ts';
+import { parseSshKeyLine } from '../domain/ssh-key-line.ts';
 import { ValidationError, quote } from '../errors.ts';
 import type { ForwardProbe, LocalForwardSpec, RemoteForwardSpec, TunnelProxy } from './tunnel-types.ts';
 
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const HOSTNAME =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const HTTP_PATH = /^\/[A-Za-z0-9._~\-/?=&%]{0,200}$/;
 
 /** Checks the proxy fields the keeper uses; throws a ValidationError naming the field. */
 export function validateTunnelProxy(proxy: TunnelProxy): TunnelProxy {
-  if (!NAME.test(String(proxy.id)))
-    throw new ValidationError('proxy.id', `not a valid name: ${quote(proxy.id)}`);
+  if (!isName(proxy.id)) throw new ValidationError('proxy.id', `not a valid name: ${quote(proxy.id)}`);
   checkAddress('proxy.publicAddress', proxy.publicAddress);
   checkAddress('proxy.vpcAddress', proxy.vpcAddress);
   checkPort('proxy.sshPort', proxy.sshPort, 1);
@@ -39,27 +37,19 @@ export function validateRemoteForwardSpec(spec: RemoteForwardSpec): RemoteForwar
   return spec;
 }
 
-/**
- * Splits an OpenSSH public key line (`type base64 [comment]`) and returns the key blob; throws when the
- * line is malformed or the blob does not name the same key type.
- */
+/** The key blob of a pinned host key line (domain/ssh-key-line.ts rules); throws naming the field. */
 export function parseHostKey(field: string, line: string): { type: string; blob: Buffer } {
-  const match =
-    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) ([A-Za-z0-9+/]+={0,2})(?: \S.*)?$/.exec(
-      String(line).trim(),
+  const key = parseSshKeyLine(String(line));
+  if (!key)
+    throw new ValidationError(
+      field,
+      `not an OpenSSH public key line (a type, then a base64 key of that type): ${quote(line)}`,
     );
-  if (!match?.[1] || !match[2])
-    throw new ValidationError(field, `not an OpenSSH public key line: ${quote(line)}`);
-  const blob = Buffer.from(match[2], 'base64');
-  const nameLength = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
-  if (nameLength < 0 || blob.subarray(4, 4 + nameLength).toString('latin1') !== match[1]) {
-    throw new ValidationError(field, `key data does not match its type ${quote(match[1])}`);
-  }
-  return { type: match[1], blob };
+  return { type: key.type, blob: Buffer.from(key.blob, 'base64') };
 }
 
 function checkAddress(field: string, value: unknown): void {
-  if (typeof value !== 'string' || (net.isIP(value) === 0 && !HOSTNAME.test(value))) {
+  if (typeof value !== 'string' || (parseIp(value) === undefined && !isHostname(value))) {
     throw new ValidationError(field, `not an IP address or host name: ${quote(value)}`);
   }
 }

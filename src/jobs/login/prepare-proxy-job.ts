@@ -1,8 +1,6 @@
-import { rm } from 'node:fs/promises';
 import type { HostSummary } from '../../ansible/summarize-run.ts';
 import { ValidationError, quote } from '../../errors.ts';
 import { readKnownHosts } from '../../inventory/read-known-hosts.ts';
-import { stopControlMasters } from '../../ssh/stop-control-masters.ts';
 import { writeInventory, type WrittenInventory } from '../../inventory/write-inventory.ts';
 import { enrollTargets, takeCredentials } from './enroll-targets.ts';
 import type { JobDeps } from '../runtime/job-deps.ts';
@@ -13,7 +11,7 @@ import { resolveLoginTargets } from './resolve-login-targets.ts';
 import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
 import { selfTestProxy, type ProxySelfTest } from './self-test-proxy.ts';
 import { preparedInventory } from '../runtime/prepared-inventory.ts';
-import { releaseControlDir } from '../../ssh/release-control-dir.ts';
+import { withScratchInventory } from '../runtime/with-scratch-inventory.ts';
 
 /** One proxy's line of a prepare-proxy job's result. */
 export type PreparedProxyLine = HostSummary & {
@@ -92,24 +90,16 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
     if (prepared && written) {
       // Write the inventory again: its known_hosts now holds the key pinned by this run.
       const fresh = await login.registry.getProxy(proxy.id);
-      const check = await writeInventory({
+      const input = {
         dir: `${written.dir}/self-test`,
         project: targets.project,
         hosts: [],
         proxies: [fresh],
         keys: { project: projectKey },
-      });
-      try {
-        line.selfTest = await selfTestProxy(fresh, {
-          privateKey: projectKey,
-          sshConfig: check.sshConfig,
-          signal: run.signal,
-        });
-      } finally {
-        await stopControlMasters(check.sshConfig, [proxy.id]);
-        await releaseControlDir(check);
-        await rm(check.keysDir, { recursive: true, force: true });
-      }
+      };
+      line.selfTest = await withScratchInventory(input, (check) =>
+        selfTestProxy(fresh, { privateKey: projectKey, sshConfig: check.sshConfig, signal: run.signal }),
+      );
       run.log.write(
         'stdout',
         `outpost: self-test of proxy ${proxy.id}: ${line.selfTest.ok ? `a remote forward on ${line.selfTest.bindAddress ?? ''}:${line.selfTest.port ?? ''} carried a request from the proxy (${line.selfTest.ms ?? 0} ms)` : `FAILED — ${line.selfTest.detail ?? ''}`}`,

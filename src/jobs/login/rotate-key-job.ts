@@ -1,12 +1,9 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostSummary } from '../../ansible/summarize-run.ts';
 import type { Host } from '../../domain/host.ts';
 import type { Proxy } from '../../domain/proxy.ts';
 import { ValidationError, quote } from '../../errors.ts';
 import { hostAlias, proxyAlias } from '../../inventory/aliases.ts';
-import { stopControlMasters } from '../../ssh/stop-control-masters.ts';
-import { writeInventory } from '../../inventory/write-inventory.ts';
 import { classifySshFailure } from '../../ssh/classify-ssh-failure.ts';
 import type { JobOutcome, JobRun } from '../runtime/job-run.ts';
 import type { JobDeps } from '../runtime/job-deps.ts';
@@ -15,7 +12,7 @@ import { mapLimit } from '../runtime/map-limit.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
 import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
 import { preparedInventory } from '../runtime/prepared-inventory.ts';
-import { releaseControlDir } from '../../ssh/release-control-dir.ts';
+import { withScratchInventory } from '../runtime/with-scratch-inventory.ts';
 
 /** One target's line of a rotate-key job's result. */
 export type RotatedLine = HostSummary & {
@@ -26,6 +23,12 @@ export type RotatedLine = HostSummary & {
   /** What happened on this target. */
   detail: string;
 };
+
+/** One step of a rotation: what it does, and why the job ends after it (undefined: go on). */
+interface RotationStep {
+  title: string;
+  run(): Promise<{ why: string; outcome?: JobOutcome } | undefined>;
+}
 
 /** The targets of a rotation: the project's proxies with a pinned host key, its enrolled hosts. */
 interface RotationTargets {
@@ -114,78 +117,108 @@ async function rotate(login: LoginDeps, run: JobRun, targets: RotationTargets): 
     ...(outcome?.command ? { command: outcome.command } : {}),
   });
 
-  say(`step 1/4: authorizing the next key beside the current one on ${ids.join(', ')}`);
-  const added = await runCloudroot(login, run, targets, 'add', {
-    loginKey: await login.keys.projectPrivateKey(project),
-    authorized: [admin, current, next],
-    revoked: [],
-  });
-  const notAdded = failedTargets(added, ids);
-  for (const id of ids) {
-    const failed = notAdded.get(id);
-    mark(id, {
-      ...added.result?.[id],
-      keys: failed ? 'current' : 'current+next',
-      detail: failed ? `next key not authorized: ${failed}` : 'next key authorized beside the current one',
-    });
-  }
-  if (notAdded.size > 0)
-    return notFinished(`next key not authorized on ${[...notAdded.keys()].join(', ')}`, added);
-
-  say('step 2/4: checking that cloudroot logs in with the next key everywhere');
-  const refused = await checkLogins(login, run, targets, await login.keys.nextProjectPrivateKey(project));
-  for (const [id, why] of refused) mark(id, { detail: `next key authorized but refused: ${why}` });
-  if (refused.size > 0)
-    return notFinished(`the next key does not log in on ${[...refused.keys()].join(', ')}`);
-
-  say('step 3/4: revoking the old key, logging in with the next key');
-  const nextKey = await login.keys.nextProjectPrivateKey(project);
-  const revoked = await runCloudroot(login, run, targets, 'revoke', {
-    loginKey: nextKey,
-    authorized: [admin, next],
-    revoked: [current],
-  });
-  const notRevoked = failedTargets(revoked, ids);
-  if (notRevoked.size > 0) {
-    say(
-      `revocation failed on ${[...notRevoked.keys()].join(', ')}: authorizing the current key again everywhere`,
-    );
-    const restored = await runCloudroot(login, run, targets, 'restore', {
-      loginKey: nextKey,
-      authorized: [admin, current, next],
-      revoked: [],
-    });
-    const notRestored = failedTargets(restored, ids);
-    for (const id of ids) {
-      const why = notRevoked.get(id);
-      const lost = notRestored.get(id);
-      mark(id, {
-        ...revoked.result?.[id],
-        keys: lost ? 'unknown' : 'current+next',
-        currentKeyWorks: !lost,
-        detail: lost
-          ? `old key maybe revoked and not restored (${lost}): the next key logs in here; retry the rotation`
-          : why
-            ? `old key not revoked (${why}); current and next keys accepted`
-            : 'old key revoked, then authorized again (rolled back); current and next keys accepted',
-      });
-    }
-    return notFinished(`old key not revoked on ${[...notRevoked.keys()].join(', ')}`, revoked);
-  }
-
-  say('step 4/4: promoting the next key');
-  const promoted = await login.keys.finishRotation(project);
-  await login.registry.setProjectKey(project, promoted);
-  for (const id of ids) {
-    mark(id, {
-      ...revoked.result?.[id],
-      keys: 'new',
-      currentKeyWorks: false,
-      detail: 'rotated: the new key logs in, the old key is revoked',
-    });
+  let revoked: JobOutcome | undefined;
+  // The four steps, run in order by one loop; a step that returns a reason ends the job there.
+  const steps: RotationStep[] = [
+    {
+      title: `authorizing the next key beside the current one on ${ids.join(', ')}`,
+      run: async () => {
+        const added = await runCloudroot(login, run, targets, 'add', {
+          loginKey: await login.keys.projectPrivateKey(project),
+          authorized: [admin, current, next],
+          revoked: [],
+        });
+        const notAdded = failedTargets(added, ids);
+        for (const id of ids) {
+          const failed = notAdded.get(id);
+          mark(id, {
+            ...added.result?.[id],
+            keys: failed ? 'current' : 'current+next',
+            detail: failed
+              ? `next key not authorized: ${failed}`
+              : 'next key authorized beside the current one',
+          });
+        }
+        if (notAdded.size > 0)
+          return { why: `next key not authorized on ${[...notAdded.keys()].join(', ')}`, outcome: added };
+        return undefined;
+      },
+    },
+    {
+      title: 'checking that cloudroot logs in with the next key everywhere',
+      run: async () => {
+        const refused = await checkLogins(
+          login,
+          run,
+          targets,
+          await login.keys.nextProjectPrivateKey(project),
+        );
+        for (const [id, why] of refused) mark(id, { detail: `next key authorized but refused: ${why}` });
+        if (refused.size > 0)
+          return { why: `the next key does not log in on ${[...refused.keys()].join(', ')}` };
+        return undefined;
+      },
+    },
+    {
+      title: 'revoking the old key, logging in with the next key',
+      run: async () => {
+        const nextKey = await login.keys.nextProjectPrivateKey(project);
+        revoked = await runCloudroot(login, run, targets, 'revoke', {
+          loginKey: nextKey,
+          authorized: [admin, next],
+          revoked: [current],
+        });
+        const notRevoked = failedTargets(revoked, ids);
+        if (notRevoked.size === 0) return undefined;
+        say(
+          `revocation failed on ${[...notRevoked.keys()].join(', ')}: authorizing the current key again everywhere`,
+        );
+        const restored = await runCloudroot(login, run, targets, 'restore', {
+          loginKey: nextKey,
+          authorized: [admin, current, next],
+          revoked: [],
+        });
+        const notRestored = failedTargets(restored, ids);
+        for (const id of ids) {
+          const why = notRevoked.get(id);
+          const lost = notRestored.get(id);
+          mark(id, {
+            ...revoked.result?.[id],
+            keys: lost ? 'unknown' : 'current+next',
+            currentKeyWorks: !lost,
+            detail: lost
+              ? `old key maybe revoked and not restored (${lost}): the next key logs in here; retry the rotation`
+              : why
+                ? `old key not revoked (${why}); current and next keys accepted`
+                : 'old key revoked, then authorized again (rolled back); current and next keys accepted',
+          });
+        }
+        return { why: `old key not revoked on ${[...notRevoked.keys()].join(', ')}`, outcome: revoked };
+      },
+    },
+    {
+      title: 'promoting the next key',
+      run: async () => {
+        await login.registry.promoteProjectKey(project, await login.keys.promotion(project));
+        for (const id of ids) {
+          mark(id, {
+            ...revoked?.result?.[id],
+            keys: 'new',
+            currentKeyWorks: false,
+            detail: 'rotated: the new key logs in, the old key is revoked',
+          });
+        }
+        return undefined;
+      },
+    },
+  ];
+  for (const [index, step] of steps.entries()) {
+    say(`step ${index + 1}/${steps.length}: ${step.title}`);
+    const stopped = await step.run();
+    if (stopped) return notFinished(stopped.why, stopped.outcome);
   }
   say('done: inventories and the tunnel keeper use the new key from now on');
-  return { status: 'successful', result: lines, ...(revoked.command ? { command: revoked.command } : {}) };
+  return { status: 'successful', result: lines, ...(revoked?.command ? { command: revoked.command } : {}) };
 }
 
 /**
@@ -266,9 +299,15 @@ async function runCloudroot(
   keys: { loginKey: string; authorized: string[]; revoked: string[] },
 ): Promise<JobOutcome> {
   const ids = [...targets.proxies.map((p) => p.id), ...targets.hosts.map((h) => h.id)];
-  let written: { sshConfig: string; keysDir: string } | undefined;
-  try {
-    return await runTargetedPlaybook(deps, run, {
+  const input = {
+    dir: path.join(deps.runsDir, run.job.id, step),
+    project: targets.project,
+    hosts: targets.hosts,
+    proxies: targets.allProxies,
+    keys: { project: keys.loginKey },
+  };
+  return withScratchInventory(input, (written) =>
+    runTargetedPlaybook(deps, run, {
       playbook: 'enroll.yml',
       targets: ids,
       extraVars: {
@@ -277,27 +316,9 @@ async function runCloudroot(
         cloudroot_bootstrap_python: false,
         outpost_rotation_step: step,
       },
-      prepareInventory: async (dir) => {
-        const inventory = await writeInventory({
-          dir,
-          project: targets.project,
-          hosts: targets.hosts,
-          proxies: targets.allProxies,
-          keys: { project: keys.loginKey },
-        });
-        written = inventory;
-        return preparedInventory(inventory, [inventory.projectKey]);
-      },
-    });
-  } finally {
-    if (written) {
-      await stopControlMasters(
-        written.sshConfig,
-        targets.allProxies.map((p) => p.id),
-      );
-      await rm(written.keysDir, { recursive: true, force: true });
-    }
-  }
+      prepareInventory: () => Promise.resolve(preparedInventory(written, [written.projectKey])),
+    }),
+  );
 }
 
 /** Logs in as cloudroot with `privateKey` to every target (hosts through their proxies); resolves the refusals. */
@@ -307,15 +328,15 @@ async function checkLogins(
   targets: RotationTargets,
   privateKey: string,
 ): Promise<Map<string, string>> {
-  const written = await writeInventory({
+  const refused = new Map<string, string>();
+  const input = {
     dir: path.join(deps.runsDir, run.job.id, 'verify'),
     project: targets.project,
     hosts: targets.hosts,
     proxies: targets.allProxies,
     keys: { project: privateKey },
-  });
-  const refused = new Map<string, string>();
-  try {
+  };
+  await withScratchInventory(input, async (written) => {
     const checks = [
       ...targets.proxies.map((proxy) => ({ id: proxy.id, alias: proxyAlias(proxy.id), proxy })),
       ...targets.hosts.map((host) => ({ id: host.id, alias: hostAlias(host.id), proxy: undefined })),
@@ -328,14 +349,7 @@ async function checkLogins(
         `outpost: next key on ${id}: ${ssh.exitCode === 0 ? 'logs in' : (refused.get(id) ?? 'refused')}`,
       );
     });
-  } finally {
-    await stopControlMasters(
-      written.sshConfig,
-      targets.allProxies.map((p) => p.id),
-    );
-    await rm(written.keysDir, { recursive: true, force: true });
-    await releaseControlDir(written);
-  }
+  });
   return refused;
 }
 

@@ -1,19 +1,16 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Host, Reach, WayResult } from '../../domain/host.ts';
 import type { Proxy } from '../../domain/proxy.ts';
 import { selectProxy } from '../../domain/select-proxy.ts';
 import { readKnownHosts } from '../../inventory/read-known-hosts.ts';
 import type { LocalForward } from '../../inventory/resolve-routes.ts';
-import { stopControlMasters } from '../../ssh/stop-control-masters.ts';
-import { writeInventory } from '../../inventory/write-inventory.ts';
 import { localForwardId } from '../../tunnels/forward-id.ts';
 import type { TunnelKeeper } from '../../tunnels/index.ts';
 import { awaitSshBanner } from '../../ssh/await-ssh-banner.ts';
 import { classifySshFailure, oneLine } from '../../ssh/classify-ssh-failure.ts';
 import { mapLimit } from '../runtime/map-limit.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
-import { releaseControlDir } from '../../ssh/release-control-dir.ts';
+import { withScratchInventory } from '../runtime/with-scratch-inventory.ts';
 
 /** The ways a probe tries, in order of preference: the first that works becomes the host's reach. */
 export const WAYS: readonly Reach[] = ['direct', 'jump', 'forward'];
@@ -83,30 +80,21 @@ export async function tryReachWays(input: TryReachInput): Promise<Map<string, Ho
     becomes: new Map(),
   };
   const timeout = input.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS;
-  try {
-    await Promise.all(WAYS.map((way) => tryWay(tries, way, input.hosts, timeout, 'first')));
-    const slow = input.hosts.filter((host) => {
-      const ways = tries.found.get(host.id)?.ways ?? {};
-      return !WAYS.some((way) => ways[way]?.ok) && WAYS.some((way) => ways[way]?.reason === 'timeout');
-    });
-    if (slow.length > 0 && !input.signal?.aborted) {
-      await Promise.all(
-        WAYS.map((way) =>
-          tryWay(
-            tries,
-            way,
-            slow.filter((host) => tries.found.get(host.id)?.ways[way]?.reason === 'timeout'),
-            Math.max(timeout, RETRY_CONNECT_TIMEOUT_SECONDS),
-            'again',
-          ),
-        ),
-      );
-    }
-  } finally {
+  // Each way's scratch inventory wipes its keys and stops its masters itself (withScratchInventory).
+  await Promise.all(WAYS.map((way) => tryWay(tries, way, input.hosts, timeout, 'first')));
+  const slow = input.hosts.filter((host) => {
+    const ways = tries.found.get(host.id)?.ways ?? {};
+    return !WAYS.some((way) => ways[way]?.ok) && WAYS.some((way) => ways[way]?.reason === 'timeout');
+  });
+  if (slow.length > 0 && !input.signal?.aborted) {
     await Promise.all(
-      WAYS.flatMap((way) =>
-        ['first', 'again'].map((round) =>
-          rm(path.join(input.dir, `${way}-${round}`, 'keys'), { recursive: true, force: true }),
+      WAYS.map((way) =>
+        tryWay(
+          tries,
+          way,
+          slow.filter((host) => tries.found.get(host.id)?.ways[way]?.reason === 'timeout'),
+          Math.max(timeout, RETRY_CONNECT_TIMEOUT_SECONDS),
+          'again',
         ),
       ),
     );
@@ -178,32 +166,28 @@ async function tryWay(
     candidates.push({ ...host, reach: way });
   });
   if (candidates.length === 0) return;
-  const written = await writeInventory({
+  const scratch = {
     dir: path.join(input.dir, `${way}-${round}`),
     project: input.project,
     hosts: candidates,
     proxies: input.proxies,
     keys: { project: input.projectKey },
     forwards,
-    hostKeyPolicy: 'accept-new',
-  });
+    hostKeyPolicy: 'accept-new' as const,
+  };
   const becomes = tries.becomes.get(way) ?? new Map<string, WayResult>();
   tries.becomes.set(way, becomes);
-  try {
+  const recorded = await withScratchInventory(scratch, async (written) => {
     // Bounded: a probe of hundreds of hosts must not start hundreds of ssh processes at once.
     await mapLimit(candidates, 16, async (host) => {
       const result = found.get(host.id);
       if (!result) return;
       const proxy = way === 'direct' ? undefined : proxyOf.get(host.id);
-      const ssh = await runSsh(
-        written.sshConfig,
-        host.id,
-        input.check === 'become' ? 'sudo -n true' : 'true',
-        {
-          connectTimeoutSeconds: timeoutSeconds,
-          ...(input.signal ? { signal: input.signal } : {}),
-        },
-      );
+      const command = input.check === 'become' ? 'sudo -n true' : 'true';
+      const ssh = await runSsh(written.sshConfig, host.id, command, {
+        connectTimeoutSeconds: timeoutSeconds,
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
       // 255 is ssh's own failure; sudo's own exit code means the login worked.
       if (ssh.exitCode === 0 || (input.check === 'become' && ssh.exitCode !== 255)) {
         result.ways[way] = { ok: true };
@@ -223,17 +207,10 @@ async function tryWay(
         way === 'forward' && proxy ? `local forward through proxy ${JSON.stringify(proxy.id)}: ` : '';
       result.ways[way] = { ok: false, reason: failure.reason, detail: oneLine(where + failure.detail) };
     });
-  } finally {
-    if (way === 'jump')
-      await stopControlMasters(
-        written.sshConfig,
-        input.proxies.map((p) => p.id),
-      );
-    await rm(written.keysDir, { recursive: true, force: true });
-    await releaseControlDir(written);
-  }
+    return readKnownHosts(written.knownHosts);
+  });
   const keys = tries.keys.get(way) ?? new Map<string, string>();
-  for (const [alias, key] of await readKnownHosts(written.knownHosts)) keys.set(alias, key);
+  for (const [alias, key] of recorded) keys.set(alias, key);
   tries.keys.set(way, keys);
 }
 

@@ -1,13 +1,10 @@
 import path from 'node:path';
 import type { Proxy } from '../../domain/proxy.ts';
-import { stopControlMasters } from '../../ssh/stop-control-masters.ts';
-import { writeInventory } from '../../inventory/write-inventory.ts';
-import { rm } from 'node:fs/promises';
 import { classifySshFailure } from '../../ssh/classify-ssh-failure.ts';
 import type { JobRun } from '../runtime/job-run.ts';
 import type { LoginDeps } from './login-deps.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
-import { releaseControlDir } from '../../ssh/release-control-dir.ts';
+import { withScratchInventory } from '../runtime/with-scratch-inventory.ts';
 
 /** Whether cloudroot logs in to a proxy with the project key and sudo needs no password. */
 export interface ProxyLoginCheck {
@@ -25,15 +22,15 @@ export async function verifyProxyLogins(
   const checks: Record<string, ProxyLoginCheck> = {};
   if (proxies.length === 0) return checks;
   const fresh = await Promise.all(proxies.map((proxy) => deps.registry.getProxy(proxy.id)));
-  const written = await writeInventory({
+  const input = {
     dir: path.join(deps.runsDir, run.job.id, 'verify'),
     project,
     hosts: [],
     proxies: fresh,
     keys: { project: await deps.keys.projectPrivateKey(project) },
-  });
-  try {
-    await Promise.all(
+  };
+  await withScratchInventory(input, (written) =>
+    Promise.all(
       fresh.map(async (proxy) => {
         const ssh = await runSsh(written.sshConfig, `proxy.${proxy.id}`, 'sudo -n true', {
           signal: run.signal,
@@ -53,14 +50,7 @@ export async function verifyProxyLogins(
           `outpost: cloudroot on proxy ${proxy.id}: ${checks[proxy.id]?.ok ? 'logs in, sudo needs no password' : (checks[proxy.id]?.detail ?? '')}`,
         );
       }),
-    );
-  } finally {
-    await stopControlMasters(
-      written.sshConfig,
-      fresh.map((proxy) => proxy.id),
-    );
-    await rm(written.keysDir, { recursive: true, force: true });
-    await releaseControlDir(written);
-  }
+    ),
+  );
   return checks;
 }

@@ -235,12 +235,15 @@ async function prepareInventory(deps: JobDeps, dir: string, run: JobRun): Promis
   return deps.prepareInventory(dir, run.job);
 }
 
+/** Waits `ms` or until the job is canceled; its abort listener goes with it, so none outlives the run. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -18,6 +18,7 @@ import { writeInventory, type WrittenInventory } from '../../../src/inventory/wr
 import { Registry } from '../../../src/registry/registry.ts';
 import { KeyStore } from '../../../src/secrets/key-store.ts';
 import { up, type Lab } from '../../lab/lab.ts';
+import { startInProcess } from '../../support/in-process-services.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import {
   ROOT,
@@ -40,12 +41,13 @@ describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direc
   let keys: KeyStore;
   let tmp: string;
   let written: WrittenInventory;
+  const masterKey = randomBytes(32);
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'outpost-reach-'));
     server = await startRedis();
     redis = new Redis(server.url);
-    keys = new KeyStore(redis, randomBytes(32));
+    keys = new KeyStore(redis, masterKey);
     registry = new Registry(redis, 'outpost:', { keys });
     const project = await registry.createProject({ id: PROJECT });
     lab = await up({ slot: Number(process.env.OUTPOST_LAB_SLOT ?? 0), vpcs: 2, vmsPerVpc: 2, directVms: 1 });
@@ -120,15 +122,25 @@ describe('generated inventory in the lab: 2 VPCs x 2 VMs behind proxies, 1 direc
 
   it('serves the same reach as a dynamic inventory (inventory-script protocol) to ansible-playbook', async () => {
     let printed = '';
-    const deps = {
-      open: () => Promise.resolve({ registry, keys, close: () => Promise.resolve() }),
-      rootDir: path.join(tmp, 'root'),
-      write: (text: string) => (printed += text),
-    };
-    await new Command('outpost')
-      .exitOverride()
-      .addCommand(inventoryCommand(deps))
-      .parseAsync(['inventory', '--list'], { from: 'user' });
+    const { services, client } = await startInProcess({
+      varDir: path.join(tmp, 'var'),
+      roles: ['api'],
+      env: { OUTPOST_REDIS_URL: server.url },
+      masterKey,
+    });
+    try {
+      await new Command('outpost')
+        .exitOverride()
+        .addCommand(
+          inventoryCommand(() => client, {
+            rootDir: path.join(tmp, 'root'),
+            write: (text: string) => (printed += text),
+          }),
+        )
+        .parseAsync(['inventory', '--list'], { from: 'user' });
+    } finally {
+      await services.stop();
+    }
     const listing = JSON.parse(printed) as {
       _meta: { hostvars: Record<string, unknown> };
       project_reach: { vars: object };

@@ -141,13 +141,25 @@ describe('Registry on a real Redis', () => {
     expect(values.join('\n')).not.toContain('PRIVATE KEY');
   });
 
-  it('rotates a project key: the next key becomes current, the old one is gone', async () => {
+  it('rotates a project key: the next key becomes current in the key store and the project at once', async () => {
     const { current, next } = await keys.beginRotation('acme');
     expect(next).not.toBe(current);
     expect((await keys.beginRotation('acme')).next).toBe(next);
-    expect(await keys.finishRotation('acme')).toBe(next);
+    const promoted = await registry.promoteProjectKey('acme', await keys.promotion('acme'));
+    expect(promoted.publicKeys.project).toBe(next);
+    expect((await registry.getProject('acme')).publicKeys.project).toBe(next);
     expect(await keys.projectPublicKey('acme')).toBe(next);
     expect(await keys.projectPrivateKey('acme')).toMatch(/OPENSSH PRIVATE KEY/);
     await expect(keys.nextProjectPrivateKey('acme')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('promotes nothing when the project record cannot take the new key', async () => {
+    const { current } = await keys.beginRotation('acme');
+    const promotion = await keys.promotion('acme');
+    // The project vanished between the job's last step and the promotion: neither half is written.
+    for (const key of await redis.keys('*:project:acme')) if (!key.includes(':keys:')) await redis.del(key);
+    await expect(registry.promoteProjectKey('acme', promotion)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await keys.projectPublicKey('acme')).toBe(current);
+    expect(await keys.rotationPending('acme')).toBe(true);
   });
 });

@@ -72,7 +72,12 @@ export async function sshdPids(lab: Lab, vm: LabVm): Promise<string[]> {
  */
 export async function stopSshd(lab: Lab, vm: LabVm): Promise<void> {
   await lab.exec(vm, `kill ${(await sshdPids(lab, vm)).join(' ')}`);
-  const left = await sshdPids(lab, vm);
+  // A signalled process takes a moment to exit on a loaded machine: look again for up to 10 s.
+  let left = await sshdPids(lab, vm);
+  for (let tries = 0; left.length > 0 && tries < 100; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = await sshdPids(lab, vm);
+  }
   if (left.length > 0) throw new Error(`sshd still running in ${vm.name}: ${left.join(' ')}`);
 }
 

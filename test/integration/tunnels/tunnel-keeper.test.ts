@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TunnelKeeper } from '../../../src/tunnels/tunnel-keeper.ts';
-import { HostKeyMismatchError } from '../../../src/tunnels/tunnel-errors.ts';
+import { HostKeyChangedError } from '../../../src/domain/host-key-changed-error.ts';
+import { fingerprint } from '../../../src/domain/ssh-key-line.ts';
 import type { TunnelProxy } from '../../../src/tunnels/tunnel-types.ts';
 import { up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
@@ -135,9 +136,14 @@ describe('tunnel keeper against lab sshd', () => {
     const error = await keeper
       .ensureLocalForward(impostor, { targetHost: '198.51.100.2', targetPort: 22 })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HostKeyMismatchError);
-    expect((error as Error).message).toContain('proxy "impostor"');
-    expect((error as Error).message).toContain(proxyVm.hostKey.split(' ').slice(0, 2).join(' '));
+    // The same error, advice and status as a probe or a play that meets a changed key.
+    expect(error).toBeInstanceOf(HostKeyChangedError);
+    expect((error as HostKeyChangedError).status).toBe(409);
+    expect((error as Error).message).toContain(
+      'proxy "impostor": its SSH host key changed since it was pinned',
+    );
+    expect((error as Error).message).toContain(`presented ${fingerprint(proxyVm.hostKey)}`);
+    expect((error as Error).message).toContain('outpost proxy rekey impostor');
     expect(Date.now() - started).toBeLessThan(5000);
     // Nothing left behind: no connection, no listener, no retries.
     expect(keeper.status().map((s) => s.proxy)).toEqual([proxy.id]);

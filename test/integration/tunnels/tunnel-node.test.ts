@@ -155,7 +155,7 @@ describe('two tunnel nodes on one Redis', () => {
     const refused = await readTunnelStatus(redis, PREFIX, 'impostor');
     expect(refused?.state).toBe('failed');
     expect(refused?.lastError).toMatch(
-      /proxy "impostor" at .* presented host key ssh-ed25519 \S+, which is not its pinned key/,
+      /proxy "impostor": its SSH host key changed since it was pinned \(pinned SHA256:\S+, presented SHA256:\S+\).*outpost proxy rekey impostor/,
     );
     const mismatchLines = () =>
       [...nodes.values()]

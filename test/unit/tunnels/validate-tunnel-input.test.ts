@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Proxy } from '../../../src/domain/proxy.ts';
-import { formatHostKey, hostKeyMatches } from '../../../src/tunnels/host-key-matches.ts';
+import { formatKeyBlob } from '../../../src/domain/ssh-key-line.ts';
+import { hostKeyMatches } from '../../../src/tunnels/host-key-matches.ts';
 import {
   validateLocalForwardSpec,
   validateRemoteForwardSpec,
@@ -50,7 +51,7 @@ describe('validateTunnelProxy', () => {
   it('refuses a host key whose data names another key type', () => {
     const other = key.line.replace('ssh-ed25519', 'ssh-rsa');
     expect(() => validateTunnelProxy({ ...proxy, hostKey: other })).toThrow(
-      /does not match its type "ssh-rsa"/,
+      /proxy.hostKey: not an OpenSSH public key line \(a type, then a base64 key of that type\): "ssh-rsa /,
     );
   });
 });
@@ -83,6 +84,6 @@ describe('hostKeyMatches', () => {
     expect(hostKeyMatches(`${key.line} root@vm`, key.blob)).toBe(true);
     const other = makeHostKey();
     expect(hostKeyMatches(key.line, other.blob)).toBe(false);
-    expect(formatHostKey(other.blob)).toBe(other.line);
+    expect(formatKeyBlob(other.blob)).toBe(other.line);
   });
 });

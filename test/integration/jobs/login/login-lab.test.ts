@@ -180,13 +180,10 @@ function outpostCli(args: string[], input?: string) {
 async function sshAsCloudroot(vm: LabVm, command: string) {
   const inventory = path.join(varDir, 'check-inventory');
   await rm(inventory, { recursive: true, force: true });
-  const { execaNode } = await import('execa');
-  // The inventory command writes inventories/<project>/ (ssh_config, known_hosts, keys) from the registry.
-  await execaNode(path.join(ROOT, 'bin/outpost.js'), ['inventory', '--list'], {
-    cwd: ROOT,
-    env: { OUTPOST_REDIS_URL: redis.url, OUTPOST_VAR_DIR: varDir },
-  });
-  const config = path.join(ROOT, 'inventories', PROJECT, 'ssh_config');
+  // `outpost inventory write` fetches the project's inventory over the API (ssh_config, known_hosts, keys).
+  const written = await outpostCli(['inventory', 'write', PROJECT, inventory]);
+  if (written.exitCode !== 0) throw new Error(`outpost inventory write failed: ${written.stderr}`);
+  const config = path.join(inventory, 'ssh_config');
   return execa('ssh', ['-F', config, '-o', 'ControlPath=none', vm.name, command], { reject: false });
 }
 
@@ -327,8 +324,9 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
         reject: false,
         all: true,
         env: {
-          OUTPOST_REDIS_URL: redis.url,
-          OUTPOST_VAR_DIR: varDir,
+          // The dynamic inventory asks the running service, as any client command does.
+          OUTPOST_URL: outpost.url,
+          OUTPOST_API_TOKEN: outpost.token,
           ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(varDir, 'cp'),
           ANSIBLE_NOCOLOR: '1',
         },

@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
+import { writeInventory } from '../inventory/write-inventory.ts';
+import { createRegistryInventory } from '../jobs/runtime/create-registry-inventory.ts';
+import type { PrepareInventory } from '../jobs/runtime/job-deps.ts';
+import { LogStore } from '../logs/log-store.ts';
+import { JobQueue } from '../queue/job-queue.ts';
+import { JobStore } from '../queue/job-store.ts';
+import { createSealer, type Sealer } from '../queue/sealer.ts';
+import { Registry } from '../registry/registry.ts';
+import { KeyStore } from '../secrets/key-store.ts';
+import { loadMasterKey } from '../secrets/load-master-key.ts';
+import type { ShutdownStack } from './shutdown-stack.ts';
+
+/** What every role shares: one Redis (embedded or configured), the stores on it, the master key's sealer. */
+export interface Core {
+  redis: Redis;
+  /** A new connection to the same Redis (BullMQ's worker needs its own); closed by the caller. */
+  connect(): Redis;
+  logs: LogStore;
+  store: JobStore;
+  queue: JobQueue;
+  registry: Registry;
+  keys: KeyStore;
+  sealer: Sealer;
+  prepareInventory: PrepareInventory;
+}
+
+/** Opens the core; each piece's stop goes onto `stack` as soon as it started. */
+export async function openCore(config: Config, logger: Logger, stack: ShutdownStack): Promise<Core> {
+  let socketPath: string | undefined;
+  if (!config.redisUrl) {
+    const embedded = await startEmbeddedRedis(config.varDir);
+    stack.push('embedded redis-server', () => embedded.stop());
+    logger.info({ socket: embedded.socketPath, started: embedded.started }, 'embedded redis-server');
+    socketPath = embedded.socketPath;
+  }
+  const connect = (): Redis => {
+    const connection = config.redisUrl
+      ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+      : new Redis({ path: socketPath, maxRetriesPerRequest: null });
+    connection.on('error', (error) => logger.error({ err: error }, 'redis connection error'));
+    return connection;
+  };
+  const redis = connect();
+  stack.push('redis connection', () => redis.quit().catch(() => redis.disconnect()));
+  const prefix = config.redisPrefix;
+  const masterKey = await loadMasterKey(config);
+  const logs = new LogStore(redis, {
+    prefix,
+    maxEntries: config.logMaxEntries,
+    retentionSeconds: config.logRetentionSeconds,
+  });
+  const sealer = createSealer(masterKey);
+  const keys = new KeyStore(redis, masterKey, prefix);
+  const registry = new Registry(redis, prefix, { keys });
+  const store = new JobStore(redis, prefix);
+  const queue = new JobQueue(redis, store, logs, { prefix, sealer });
+  stack.push('job queue', () => queue.close());
+  return {
+    redis,
+    connect,
+    logs,
+    store,
+    queue,
+    registry,
+    keys,
+    sealer,
+    prepareInventory: createRegistryInventory({ registry, keys, writeInventory }),
+  };
+}
