@@ -6,6 +6,7 @@ import type { JobDeps } from '../runtime/job-deps.ts';
 import type { JobOutcome, JobRun } from '../runtime/job-run.ts';
 import { requireLoginDeps } from './login-deps.ts';
 import { probeHosts } from './probe-hosts.ts';
+import { checkBanners } from './try-reach-ways.ts';
 import { resolveLoginTargets } from './resolve-login-targets.ts';
 import { verifyProxyLogins, type ProxyLoginCheck } from './verify-proxy-logins.ts';
 
@@ -34,6 +35,12 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
   const login = requireLoginDeps(deps, 'enroll');
   const credentials = takeCredentials(run);
   const targets = await resolveLoginTargets(login.registry, run.job, 'hosts');
+  // The direct ways' banner checks need no login: they run while the enrollment plays.
+  const connectTimeoutSeconds = run.job.options?.connectTimeoutSeconds;
+  const banners = checkBanners(targets.hosts, {
+    signal: run.signal,
+    ...(connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds } : {}),
+  });
   const enrollment = await enrollTargets(login, run, targets, credentials);
 
   const result: Record<string, EnrolledLine> = { ...enrollment.lines };
@@ -59,7 +66,7 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
     login,
     run,
     await Promise.all(enrolledHosts.map((h) => login.registry.getHost(h.id))),
-    { enrolledBy: enrollment.way, facts: enrollment.facts },
+    { enrolledBy: enrollment.way, facts: enrollment.facts, banners },
   );
   for (const host of enrolledHosts) {
     const check = probed.result[host.id];

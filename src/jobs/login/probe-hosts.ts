@@ -10,7 +10,7 @@ import type { LoginDeps } from './login-deps.ts';
 import { pinRecordedKeys } from './pin-recorded-keys.ts';
 import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
 import { parsePlayFacts, type HostFacts } from './parse-play-facts.ts';
-import { tryReachWays, WAYS, type HostWays } from './try-reach-ways.ts';
+import { tryReachWays, WAYS, type HostWays, type TryReachInput } from './try-reach-ways.ts';
 import { preparedInventory } from '../runtime/prepared-inventory.ts';
 
 /** One host's line of a probe's job result: the play's counts plus what the probe found. */
@@ -25,6 +25,8 @@ export interface ProbeHostsOptions {
    * prove passwordless sudo themselves (`sudo -n true` through each way).
    */
   facts?: Map<string, HostFacts>;
+  /** Direct ways' banner checks the job started earlier (checkBanners). */
+  banners?: TryReachInput['banners'];
 }
 
 /**
@@ -62,6 +64,7 @@ export async function probeHosts(
       opened,
       ...(connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds } : {}),
       ...(options.facts ? { check: 'become' as const } : {}),
+      ...(options.banners ? { banners: options.banners } : {}),
     });
     for (const host of hosts) {
       for (const way of WAYS) {

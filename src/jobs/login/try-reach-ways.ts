@@ -6,7 +6,7 @@ import { readKnownHosts } from '../../inventory/read-known-hosts.ts';
 import type { LocalForward } from '../../inventory/resolve-routes.ts';
 import { localForwardId } from '../../tunnels/forward-id.ts';
 import type { TunnelKeeper } from '../../tunnels/index.ts';
-import { awaitSshBanner } from '../../ssh/await-ssh-banner.ts';
+import { awaitSshBanner, type BannerCheck } from '../../ssh/await-ssh-banner.ts';
 import { classifySshFailure, oneLine } from '../../ssh/classify-ssh-failure.ts';
 import { mapLimit } from '../runtime/map-limit.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
@@ -52,6 +52,28 @@ export interface TryReachInput {
   signal?: AbortSignal;
   /** Gets `[proxyId, forwardId]` of every forward the tries opened (the caller releases them when done). */
   opened?: Array<[string, string]>;
+  /** Direct ways' banner checks started earlier ({@link checkBanners}), e.g. while the enrollment played. */
+  banners?: Map<string, Promise<BannerCheck>>;
+}
+
+/**
+ * Starts the direct way's first step for `hosts` now: an SSH banner check per host, which needs no login,
+ * so a job can run it while something else goes on (the enroll play) instead of waiting for it afterwards.
+ */
+export function checkBanners(
+  hosts: Host[],
+  options: { connectTimeoutSeconds?: number; signal?: AbortSignal },
+): Map<string, Promise<BannerCheck>> {
+  const timeoutMs = (options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000;
+  return new Map(
+    hosts.map((host) => [
+      host.id,
+      awaitSshBanner(host.address, host.sshPort, {
+        timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    ]),
+  );
 }
 
 /** The shared state of one tryReachWays call. */
@@ -146,10 +168,12 @@ async function tryWay(
     }
     if (way === 'direct') {
       // No banner, no login: a VPC address the control plane cannot reach costs a socket, not an ssh run.
-      const banner = await awaitSshBanner(host.address, host.sshPort, {
-        timeoutMs: timeoutSeconds * 1000,
-        ...(input.signal ? { signal: input.signal } : {}),
-      });
+      const early = round === 'first' ? input.banners?.get(host.id) : undefined;
+      const banner = await (early ??
+        awaitSshBanner(host.address, host.sshPort, {
+          timeoutMs: timeoutSeconds * 1000,
+          ...(input.signal ? { signal: input.signal } : {}),
+        }));
       if (!banner.ok) {
         result.ways.direct = { ok: false, reason: banner.reason, detail: oneLine(banner.detail) };
         return;
