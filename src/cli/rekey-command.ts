@@ -1,16 +1,6 @@
 import { Command } from 'commander';
+import type { RekeyResult as Rekeyed } from '../jobs/login/rekey-host-key.ts';
 import type { ApiClient } from './api-client.ts';
-
-/** What the API answers to a rekey that read and pinned a key. */
-interface Rekeyed {
-  kind: string;
-  id: string;
-  hostKey: string;
-  fingerprint: string;
-  previous?: string;
-  changed: boolean;
-  via: string;
-}
 
 /**
  * Adds `rekey <name>` to the `host` and `proxy` commands: accepts the new SSH host key of a VM rebuilt on
