@@ -53,14 +53,6 @@ export function formatHostKey(key: SshKeyLine): string {
   return `${key.type} ${key.blob}`;
 }
 
-/** OpenSSH's fingerprint of a key line (`ssh-keygen -lf`): `SHA256:` and the unpadded base64 of the blob's SHA-256. */
-export function fingerprintOf(line: string): string | undefined {
-  const key = parseSshKeyLine(line);
-  if (!key) return undefined;
-  const digest = createHash('sha256').update(Buffer.from(key.blob, 'base64')).digest('base64');
-  return `SHA256:${digest.replace(/=+$/, '')}`;
-}
-
 /** A fingerprint as `ssh-keygen -lf` prints it (and the operator may read it off the VM's console). */
 export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 

@@ -1,4 +1,4 @@
-import { fingerprintOf, sameKey } from '../../domain/ssh-key-line.ts';
+import { fingerprint as fingerprintOf, sameKey } from '../../domain/ssh-key-line.ts';
 import { reachOf } from '../../domain/reach-of.ts';
 import { selectProxy } from '../../domain/select-proxy.ts';
 import { AppError } from '../../errors.ts';
@@ -77,7 +77,7 @@ export async function rekeyHostKey(
       );
     }
   }
-  const fingerprint = fingerprintOf(presented) ?? '';
+  const fingerprint = fingerprintOf(presented);
   if (options.expected !== undefined && options.expected !== fingerprint) {
     throw new AppError(
       'host_key_mismatch',
