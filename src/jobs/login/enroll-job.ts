@@ -6,6 +6,8 @@ import type { JobDeps } from '../runtime/job-deps.ts';
 import type { JobOutcome, JobRun } from '../runtime/job-run.ts';
 import { requireLoginDeps } from './login-deps.ts';
 import { probeHosts } from './probe-hosts.ts';
+import { reachOf } from '../../domain/reach-of.ts';
+import { selectProxy } from '../../domain/select-proxy.ts';
 import { checkBanners } from './try-reach-ways.ts';
 import { resolveLoginTargets } from './resolve-login-targets.ts';
 import { verifyProxyLogins, type ProxyLoginCheck } from './verify-proxy-logins.ts';
@@ -61,6 +63,13 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
     return { ...enrollment.outcome, result };
   }
   const enrolledHosts = targets.hosts.filter((host) => enrollment.enrolled.has(host.id));
+  // A failed early check says nothing of a host the play reached directly: its sshd may have come back for
+  // a retry. Only a host behind a proxy keeps it (its direct way may well be closed).
+  const proxies = await login.registry.listProxies({ project: targets.project });
+  for (const host of enrolledHosts) {
+    const early = await banners.get(host.id);
+    if (early && !early.ok && reachOf(host, selectProxy(host, proxies)) === 'direct') banners.delete(host.id);
+  }
   // The play read the facts as root already: the probe only proves cloudroot's key and sudo, way by way.
   const probed = await probeHosts(
     login,
@@ -71,7 +80,9 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
   for (const host of enrolledHosts) {
     const check = probed.result[host.id];
     let hostLogin = check?.login;
-    if (check && check.login.state !== 'enrolled') {
+    // Proven only by this job's own check: a login kept from before does not hide that it failed now.
+    const proven = check?.probe.reach !== undefined && check.failed === 0 && check.unreachable === 0;
+    if (check && !proven) {
       const why = check.firstError?.msg ?? 'cloudroot could not log in afterwards';
       hostLogin = (
         await login.registry.updateHost(host.id, { login: failedLogin(oneLine(`enrolled, but ${why}`)) })
@@ -84,9 +95,9 @@ export async function enrollJob(deps: JobDeps, run: JobRun): Promise<JobOutcome>
       ...(check ? { probe: check.probe, ...(check.facts ? { facts: check.facts } : {}) } : {}),
     };
   }
-  const proxies = targets.proxies.filter((proxy) => enrollment.enrolled.has(proxy.id));
-  const verified = await verifyProxyLogins(login, run, targets.project, proxies);
-  for (const proxy of proxies) {
+  const enrolledProxies = targets.proxies.filter((proxy) => enrollment.enrolled.has(proxy.id));
+  const verified = await verifyProxyLogins(login, run, targets.project, enrolledProxies);
+  for (const proxy of enrolledProxies) {
     const check = verified[proxy.id];
     result[proxy.id] = {
       ...emptyLine(),
