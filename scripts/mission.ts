@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ownChild } from '../src/embedded/own-child.ts';
-import { up, type Lab } from '../test/lab/lab.ts';
+import { down, up, type Lab } from '../test/lab/lab.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { buildTelegrafDeb } from '../test/support/telegraf-deb.ts';
 
@@ -43,14 +43,42 @@ export interface Mission {
   stop(): Promise<void>;
 }
 
-/** Builds the lab (2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis and InfluxDB. */
-export async function startMission(options: { slot: number; narrator: Narrator }): Promise<Mission> {
+/** Undoes what the mission started so far, newest first; safe to call again (later calls wait for the first). */
+export type StopMission = () => Promise<void>;
+
+/** The lab's size: VPCs, target VMs per VPC, directly reachable VMs. */
+export interface LabShape {
+  vpcs: number;
+  vmsPerVpc: number;
+  directVms: number;
+}
+
+/**
+ * Builds the lab (default 2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis
+ * and InfluxDB; `serveEnv` adds to its environment. `onStop` gets the stop function before anything
+ * starts, so a signal that arrives while the mission is still starting can undo what was started.
+ */
+export async function startMission(options: {
+  slot: number;
+  narrator: Narrator;
+  onStop?: (stop: StopMission) => void;
+  shape?: LabShape;
+  serveEnv?: Record<string, string>;
+}): Promise<Mission> {
   const { narrator } = options;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let stopping: Promise<void> | undefined;
+  let labUp: Promise<Lab> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      // A lab still booting is not in the cleanups yet: let it finish booting, then remove everything the slot holds.
+      await labUp?.catch(() => undefined);
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      await down(options.slot).catch(() => undefined);
+    })());
+  options.onStop?.(stop);
   const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-mission-'));
-  const cleanups: (() => Promise<unknown>)[] = [() => rm(work, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
   try {
     // The "existing account" key of the key-enrollment step: authorized for root on the VMs, as a cloud image would be.
     await execa('ssh-keygen', [
@@ -64,8 +92,12 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       '-f',
       path.join(work, 'operator-key'),
     ]);
-    narrator.step('Build the lab: 2 VPCs (a proxy and 2 VMs each) and 1 directly reachable VM');
-    const lab = await up({ slot: options.slot, vpcs: 2, vmsPerVpc: 2, directVms: 1 });
+    const shape = options.shape ?? { vpcs: 2, vmsPerVpc: 2, directVms: 1 };
+    narrator.step(
+      `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each) and ${shape.directVms} directly reachable VM`,
+    );
+    labUp = up({ slot: options.slot, ...shape });
+    const lab = await labUp;
     cleanups.push(() => lab.down());
     for (const vm of lab.vms) {
       const where = [
@@ -95,6 +127,7 @@ export async function startMission(options: { slot: number; narrator: Narrator }
       // Telegraf cannot be downloaded here: the offline method installs the labelled test stand-in package.
       OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
       OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+      ...options.serveEnv,
     };
     narrator.command(
       `OUTPOST_INFLUX_BIND=${lab.controlAddress} OUTPOST_TELEGRAF_INSTALL_METHOD=offline OUTPOST_TELEGRAF_PACKAGE_DIR=… outpost serve`,
@@ -124,7 +157,7 @@ export async function startMission(options: { slot: number; narrator: Narrator }
         if (result.all) narrator.output(result.all);
         if (result.exitCode !== 0) {
           throw new Error(
-            `\`outpost ${args.join(' ')}\` exited ${result.exitCode}; serve log: ${path.join(work, 'serve.log')}`,
+            `\`outpost ${args.join(' ')}\` exited ${result.exitCode ?? `on ${result.signal ?? 'a signal'}`}; serve log: ${path.join(work, 'serve.log')}`,
           );
         }
         return result.stdout;

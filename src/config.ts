@@ -71,6 +71,8 @@ export interface Config {
   logRetentionSeconds: number;
   /** Interval of the SSE comment line that keeps idle streams open (OUTPOST_SSE_HEARTBEAT_MS). Default 15000. */
   sseHeartbeatMs: number;
+  /** Lifetime of a web console session in seconds (OUTPOST_SESSION_HOURS, 1 to 2160). Default 12 h. */
+  sessionTtlSeconds: number;
 }
 
 /** What a client command (`outpost job list`, ...) needs: where the API is and the token. */
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     logMaxEntries: integer(env, 'OUTPOST_LOG_MAX_ENTRIES', 100_000, 100, 100_000_000),
     logRetentionSeconds: integer(env, 'OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     sseHeartbeatMs: integer(env, 'OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
+    sessionTtlSeconds: integer(env, 'OUTPOST_SESSION_HOURS', 12, 1, 24 * 90) * 3600,
   };
 }
 

@@ -51,6 +51,13 @@ export class UnauthorizedError extends AppError {
   }
 }
 
+/** Authenticated, but not allowed: a cross-site state change, or (issue 10) beyond the token's role. */
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', message, { status: 403 });
+  }
+}
+
 /** Configuration that cannot work: raised at start-up, before anything is opened. */
 export class ConfigError extends AppError {
   constructor(variable: string, message: string) {

@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
+import { EventStore } from '../events/event-store.ts';
+import { listRegistryEvents } from '../events/registry-events.ts';
 import { writeInventory } from '../inventory/write-inventory.ts';
 import { createRegistryInventory } from '../jobs/runtime/create-registry-inventory.ts';
 import type { PrepareInventory } from '../jobs/runtime/job-deps.ts';
@@ -23,6 +25,8 @@ export interface Core {
   store: JobStore;
   queue: JobQueue;
   registry: Registry;
+  /** The event stream of GET /v1/events, fed by every registry write. */
+  events: EventStore;
   keys: KeyStore;
   sealer: Sealer;
   prepareInventory: PrepareInventory;
@@ -55,7 +59,16 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
   });
   const sealer = createSealer(masterKey);
   const keys = new KeyStore(redis, masterKey, prefix);
-  const registry = new Registry(redis, prefix, { keys });
+  const events = new EventStore(redis, { prefix });
+  const registry = new Registry(redis, prefix, {
+    keys,
+    // A lost event must not fail the write it reports: readers reload what they show on reconnect.
+    onWrite: (write) =>
+      events
+        .publish(listRegistryEvents(write))
+        .then(() => undefined)
+        .catch((error: unknown) => logger.warn({ err: error }, 'event not published')),
+  });
   const store = new JobStore(redis, prefix);
   const queue = new JobQueue(redis, store, logs, { prefix, sealer });
   stack.push('job queue', () => queue.close());
@@ -66,6 +79,7 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     store,
     queue,
     registry,
+    events,
     keys,
     sealer,
     prepareInventory: createRegistryInventory({ registry, keys, writeInventory }),

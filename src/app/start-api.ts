@@ -2,8 +2,11 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { AppError } from '../errors.ts';
+import { answerClientErrors } from '../http/answer-client-errors.ts';
 import { createApp } from '../http/create-app.ts';
+import { SessionStore } from '../http/session-store.ts';
 import { rekeyHostKey } from '../jobs/login/rekey-host-key.ts';
+import { readTunnelStatus } from '../tunnels/read-tunnel-status.ts';
 import { inventoryPaths } from '../inventory/inventory-paths.ts';
 import { renderProjectInventory, writeProjectInventory } from '../registry/write-project-inventory.ts';
 import { ensureApiToken } from '../secrets/ensure-api-token.ts';
@@ -36,6 +39,7 @@ export async function startApi(
     closing: closing.signal,
     registry: core.registry,
     rekey: (kind, id, options) => rekeyHostKey(core, kind, id, options),
+    allowLocal: config.allowLocalRuns,
     views: {
       inventoryYaml: async (project) => {
         const dir = path.join(config.rootDir, 'inventories', project);
@@ -56,8 +60,16 @@ export async function startApi(
       },
     },
     healthy: async () => (await core.redis.ping()) === 'PONG',
+    sessions: new SessionStore(core.redis, config.redisPrefix, config.sessionTtlSeconds),
+    events: core.events,
+    consoleDir: path.join(config.rootDir, 'dist', 'web'),
+    consoleViews: {
+      ...(side.agent ? { hostSeries: side.agent.metrics.hostSeries.bind(side.agent.metrics) } : {}),
+      tunnelStatus: (proxy) => readTunnelStatus(core.redis, config.redisPrefix, proxy),
+    },
   });
   const server = createServer(app);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     const refuse = (cause: NodeJS.ErrnoException): void =>
       reject(

@@ -1,71 +1,83 @@
 import { Command } from 'commander';
 import type { AnsibleEvent } from '../ansible/ansible-event.ts';
+import type { Proxy } from '../domain/proxy.ts';
+import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
-import { exitCodeOf } from './job-commands.ts';
+import { createDeployProgress } from './deploy-progress.ts';
 import { followJob } from './follow-job.ts';
+import { exitCodeOf } from './job-commands.ts';
 import { withLimits } from './login-commands.ts';
+import { proxyOf, type HostView } from './registry-views.ts';
 
-/** `outpost deploy HOSTS... [--project P] [--follow]`: a deploy-agent job, with live per-host progress. */
+interface DeployOptions {
+  project?: string;
+  follow?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+  timeout?: number;
+}
+
+/**
+ * `outpost deploy [HOSTS...] [--project P] [--follow [--verbose]] [--json]`: a deploy-agent job; with
+ * --follow, live progress per host until it ends, then each host's verdict, exiting with the outcome.
+ */
 export function deployCommand(client: () => ApiClient, setExit: (code: number) => void): Command {
   return withLimits(new Command('deploy'), false)
-    .description('deploy the Telegraf agent to hosts')
-    .argument('<hosts...>', 'host ids')
+    .description('deploy the Telegraf agent to hosts (every host of --project when none is named)')
+    .argument('[hosts...]', 'host ids')
     .option('--project <id>', 'project of the hosts')
-    .option('-f, --follow', 'show progress per host until the job ends')
-    .action(async (hosts: string[], opts: { project?: string; follow?: boolean; timeout?: number }) => {
+    .option('-f, --follow', 'show progress per host until the job ends, then each host’s verdict')
+    .option('-v, --verbose', 'with --follow: the task stream too')
+    .option('--json', 'print the job as JSON (the ended job with --follow)')
+    .action(async (names: string[], opts: DeployOptions) => {
+      if (names.length === 0 && !opts.project)
+        throw new ValidationError(
+          'hosts',
+          'name the hosts to deploy to, or give --project for all of its hosts',
+        );
       const job = await client().request<JobRecord>('POST', '/v1/jobs', {
         kind: 'deploy-agent',
-        hosts,
+        ...(names.length > 0 ? { hosts: names } : {}),
         ...(opts.project ? { project: opts.project } : {}),
         ...(opts.timeout !== undefined ? { options: { timeoutSeconds: opts.timeout } } : {}),
       });
       process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
-      if (!opts.follow) return;
-      const progress = createProgress(hosts, Boolean(process.stdout.isTTY));
+      if (!opts.follow) {
+        if (opts.json) process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+        return;
+      }
+      const project = job.project ?? opts.project;
+      const query = project ? `?project=${encodeURIComponent(project)}` : '';
+      const [hosts, proxies] = await Promise.all([
+        client().request<HostView[]>('GET', `/v1/hosts${query}`),
+        client().request<Proxy[]>('GET', `/v1/proxies${query}`),
+      ]);
+      const targets = names.length > 0 ? names : hosts.map((host) => host.id);
+      const progress = opts.json
+        ? undefined
+        : createDeployProgress({
+            hosts: targets,
+            proxyOf: new Map(
+              hosts.flatMap((host) => {
+                const via = proxyOf(host, proxies).text;
+                return targets.includes(host.id) && via !== '-' ? [[host.id, via] as const] : [];
+              }),
+            ),
+            tty: Boolean(process.stdout.isTTY),
+            verbose: Boolean(opts.verbose),
+            stream: process.stdout,
+          });
       const status = await followJob(client(), job.id, {
         onEntry: (entry) => {
-          if (entry.type === 'event') progress.event(JSON.parse(entry.data) as AnsibleEvent);
+          if (entry.type === 'event') progress?.event(JSON.parse(entry.data) as AnsibleEvent);
+          if (entry.type === 'stdout') progress?.stdout(entry.data);
         },
         onReconnect: (seq) => process.stderr.write(`outpost: stream dropped after entry ${seq}; resuming\n`),
       });
-      progress.done(status);
+      const ended = await client().request<JobRecord>('GET', `/v1/jobs/${encodeURIComponent(job.id)}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(ended, null, 2)}\n`);
+      else progress?.done(ended);
       setExit(exitCodeOf(status));
     });
-}
-
-/** Per-host progress: redrawn in place on a terminal, one plain line per change otherwise. */
-function createProgress(hosts: string[], tty: boolean) {
-  const state = new Map<string, string>(hosts.map((host) => [host, 'waiting']));
-  let drawn = 0;
-  const draw = (): void => {
-    if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
-    for (const [host, text] of state) process.stdout.write(`\x1b[2K${host.padEnd(24)} ${text}\n`);
-    drawn = state.size;
-  };
-  const set = (host: string, text: string): void => {
-    state.set(host, text);
-    if (tty) draw();
-    else process.stdout.write(`${host} ${text}\n`);
-  };
-  if (tty) draw();
-  return {
-    event(event: AnsibleEvent): void {
-      if (event.event === 'host_result') {
-        const text =
-          event.status === 'failed' || event.status === 'unreachable'
-            ? `${event.status}: ${event.task}${event.msg ? ` — ${event.msg}` : ''}`
-            : `${event.status}: ${event.task}`;
-        set(event.host, text);
-      }
-      if (event.event === 'recap') {
-        for (const [host, c] of Object.entries(event.hosts)) {
-          set(host, `done ok=${c.ok} changed=${c.changed} failed=${c.failed} unreachable=${c.unreachable}`);
-        }
-      }
-    },
-    done(status: string): void {
-      process.stdout.write(`job ${status}\n`);
-    },
-  };
 }

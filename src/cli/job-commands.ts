@@ -1,7 +1,9 @@
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { JOB_KINDS, JOB_STATUSES, type JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
+import { printJob } from './describe-job.ts';
 import { followJob } from './follow-job.ts';
+import { between, formatTime } from './format-time.ts';
 import { printRows } from './print-rows.ts';
 
 /** Exit code of a job's outcome: 0 successful, 1 failed, 2 timeout, 3 canceled. */
@@ -9,13 +11,19 @@ export function exitCodeOf(status: string): number {
   return { successful: 0, failed: 1, timeout: 2, canceled: 3 }[status] ?? 1;
 }
 
-/** Prints a job's entries: stdout lines as they are, status changes as `outpost:` lines. */
-export async function followAndPrint(client: ApiClient, jobId: string): Promise<number> {
+/**
+ * Prints a job's entries: stdout lines as they are, status changes as `outpost:` lines. `announced` is
+ * the status the caller already printed (submit's `queued`): it is not printed a second time.
+ */
+export async function followAndPrint(client: ApiClient, jobId: string, announced?: string): Promise<number> {
+  let last = announced;
   const status = await followJob(client, jobId, {
     onEntry: (entry) => {
       if (entry.type === 'stdout') process.stdout.write(`${entry.data}\n`);
-      if (entry.type === 'status')
-        process.stderr.write(`outpost: job ${jobId} ${describeStatus(entry.data)}\n`);
+      if (entry.type !== 'status') return;
+      const said = describeStatus(entry.data);
+      if (said !== last) process.stderr.write(`outpost: job ${jobId} ${said}\n`);
+      last = said;
     },
     onReconnect: (seq) => process.stderr.write(`outpost: stream dropped after entry ${seq}; resuming\n`),
   });
@@ -28,6 +36,19 @@ function describeStatus(data: string): string {
 }
 
 const list = (value: string): string[] => value.split(',').filter(Boolean);
+
+function wholeNumber(value: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value))
+    throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** The hosts of a job for a table cell: up to three names, then how many more. */
+function summarizeHosts(job: JobRecord): string {
+  const hosts = job.hosts ?? Object.keys(job.result ?? {});
+  if (hosts.length === 0) return job.selector ? JSON.stringify(job.selector) : '(project)';
+  return hosts.length <= 3 ? hosts.join(',') : `${hosts.slice(0, 3).join(',')} +${hosts.length - 3}`;
+}
 
 /** `outpost job submit|list|show|cancel|logs`. */
 export function jobCommand(client: () => ApiClient, setExit: (code: number) => void): Command {
@@ -68,32 +89,65 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
       const created = await client().request<JobRecord>('POST', '/v1/jobs', body);
       if (opts.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else process.stderr.write(`outpost: job ${created.id} ${created.status}\n`);
-      if (opts.follow) setExit(await followAndPrint(client(), created.id));
+      if (opts.follow)
+        setExit(await followAndPrint(client(), created.id, opts.json ? undefined : created.status));
     });
   job
     .command('list')
     .description('list jobs, newest first')
-    .addOption(new Option('--status <status>').choices([...JOB_STATUSES]))
-    .addOption(new Option('--kind <kind>').choices([...JOB_KINDS]))
+    .option('--project <id>', 'jobs of this project')
+    .addOption(new Option('--status <status>', 'jobs in this status').choices([...JOB_STATUSES]))
+    .addOption(new Option('--kind <kind>', 'jobs of this kind').choices([...JOB_KINDS]))
     .option('--host <id>', 'jobs of this host')
+    .option('--limit <n>', 'at most this many (default 100)', wholeNumber)
     .option('--json', 'print JSON')
-    .action(async (opts: { status?: string; kind?: string; host?: string; json?: boolean }) => {
-      const query = new URLSearchParams();
-      for (const key of ['status', 'kind', 'host'] as const) if (opts[key]) query.set(key, opts[key]);
-      const jobs = await client().request<JobRecord[]>('GET', `/v1/jobs?${query.toString()}`);
-      printRows(
-        jobs as unknown as Record<string, unknown>[],
-        ['id', 'kind', 'status', 'hosts', 'createdAt', 'reason'],
-        Boolean(opts.json),
-      );
-    });
+    .action(
+      async (opts: {
+        project?: string;
+        status?: string;
+        kind?: string;
+        host?: string;
+        limit?: number;
+        json?: boolean;
+      }) => {
+        const query = new URLSearchParams();
+        for (const key of ['project', 'status', 'kind', 'host'] as const)
+          if (opts[key]) query.set(key, opts[key]);
+        if (opts.limit !== undefined) query.set('limit', String(opts.limit));
+        const jobs = await client().request<JobRecord[]>('GET', `/v1/jobs?${query.toString()}`);
+        if (opts.json) {
+          printRows(jobs as unknown as Record<string, unknown>[], [], true);
+          return;
+        }
+        printRows(
+          jobs.map((one) => ({
+            id: one.id,
+            kind: one.kind,
+            project: one.project,
+            status: one.status,
+            hosts: summarizeHosts(one),
+            created: formatTime(one.createdAt),
+            ended: formatTime(one.endedAt),
+            duration: between(
+              one.startedAt,
+              one.endedAt ?? (one.status === 'running' ? new Date().toISOString() : undefined),
+            ),
+            reason: one.reason,
+          })),
+          ['id', 'kind', 'project', 'status', 'hosts', 'created', 'ended', 'duration', 'reason'],
+          false,
+          { reason: 80 },
+        );
+      },
+    );
   job
     .command('show <id>')
-    .description('show a job: status, per-host result, timings, command')
-    .action(async (id: string) => {
-      process.stdout.write(
-        `${JSON.stringify(await client().request('GET', `/v1/jobs/${encodeURIComponent(id)}`), null, 2)}\n`,
-      );
+    .description('show a job: status, times, reason, command, and per host its counts and outcome')
+    .option('--json', 'print the job as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const found = await client().request<JobRecord>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+      else printJob(found);
     });
   job
     .command('cancel <id>')

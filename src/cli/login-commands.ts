@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
+import { describeOutcome } from './describe-outcome.ts';
 import { exitCodeOf, followAndPrint } from './job-commands.ts';
 
 interface CredentialOptions {
@@ -10,6 +11,7 @@ interface CredentialOptions {
   passwordStdin?: boolean;
   passwordFile?: string;
   keyFile?: string;
+  keyPassphraseFile?: string;
 }
 
 interface LoginOptions extends CredentialOptions {
@@ -66,7 +68,7 @@ export function loginCommands(
       if (opts.json) process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
       return;
     }
-    setExit(await followAndPrint(client(), job.id));
+    setExit(await followAndPrint(client(), job.id, job.status));
     const ended = await client().request<JobRecord>('GET', `/v1/jobs/${job.id}`);
     if (opts.json) process.stdout.write(`${JSON.stringify(ended, null, 2)}\n`);
     else printOutcome(ended);
@@ -159,7 +161,8 @@ function withCredentials(command: Command): Command {
     .option('--user <name>', 'existing account to log in with (default root)')
     .option('--password-stdin', "read the account's password from stdin (with --key-file: sudo's password)")
     .option('--password-file <file>', "read the account's password from a file")
-    .option('--key-file <file>', "the account's private key (OpenSSH or PEM, no passphrase)")
+    .option('--key-file <file>', "the account's private key (OpenSSH or PEM)")
+    .option('--key-passphrase-file <file>', "the passphrase of --key-file's key, when it is encrypted")
     .option('-f, --follow', 'follow the job to its end and print each target’s outcome')
     .option('--json', 'print the job as JSON');
 }
@@ -175,6 +178,11 @@ async function readCredentials(
   else if (opts.passwordFile) password = (await readFile(opts.passwordFile, 'utf8')).replace(/\r?\n$/, '');
   else if (env.OUTPOST_ENROLL_PASSWORD) password = env.OUTPOST_ENROLL_PASSWORD;
   const privateKey = opts.keyFile ? await readFile(opts.keyFile, 'utf8') : undefined;
+  const passphrase = opts.keyPassphraseFile
+    ? (await readFile(opts.keyPassphraseFile, 'utf8')).replace(/\r?\n$/, '')
+    : undefined;
+  if (passphrase !== undefined && !privateKey)
+    throw new ValidationError('--key-passphrase-file', 'only with --key-file');
   if (!password && !privateKey) {
     if (!required) return undefined;
     throw new ValidationError(
@@ -186,6 +194,7 @@ async function readCredentials(
     ...(opts.user ? { user: opts.user } : {}),
     ...(password ? { password } : {}),
     ...(privateKey ? { privateKey } : {}),
+    ...(passphrase ? { passphrase } : {}),
   };
 }
 
@@ -197,30 +206,6 @@ async function readStdin(): Promise<string> {
 
 /** One line per target: enrolled / reach / self-test, or why not. */
 function printOutcome(job: JobRecord): void {
-  for (const [id, raw] of Object.entries(job.result ?? {})) {
-    const line = raw as unknown as {
-      login?: { state: string; way?: string; reason?: string };
-      probe?: { reach?: string; ways: Record<string, { ok: boolean; reason?: string; detail?: string }> };
-      selfTest?: { ok: boolean; bindAddress?: string; port?: number; detail?: string };
-      verified?: { ok: boolean; detail?: string };
-      firstError?: { msg: string };
-    };
-    const parts: string[] = [];
-    if (line.login) parts.push(`login ${line.login.state}${line.login.way ? ` (${line.login.way})` : ''}`);
-    if (line.probe) {
-      parts.push(`reach ${line.probe.reach ?? 'none'}`);
-      for (const [way, found] of Object.entries(line.probe.ways))
-        parts.push(`${way}=${found.ok ? 'ok' : (found.reason ?? 'failed')}`);
-    }
-    if (line.verified)
-      parts.push(`cloudroot ${line.verified.ok ? 'ok' : `failed: ${line.verified.detail ?? ''}`}`);
-    if (line.selfTest)
-      parts.push(
-        line.selfTest.ok
-          ? `self-test ok (${line.selfTest.bindAddress ?? ''}:${line.selfTest.port ?? ''})`
-          : `self-test FAILED: ${line.selfTest.detail ?? ''}`,
-      );
-    if (line.firstError && parts.length === 0) parts.push(`failed: ${line.firstError.msg}`);
-    process.stdout.write(`${id}: ${parts.join(', ')}\n`);
-  }
+  for (const [id, line] of Object.entries(job.result ?? {}))
+    process.stdout.write(`${id}: ${describeOutcome(line)}\n`);
 }

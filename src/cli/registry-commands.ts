@@ -1,19 +1,46 @@
 import { Command } from 'commander';
 import type { ApiClient } from './api-client.ts';
+import type { Project } from '../domain/project.ts';
+import type { Proxy } from '../domain/proxy.ts';
+import { formatTime } from './format-time.ts';
+import { printHost } from './print-host.ts';
+import { printProject } from './print-project.ts';
+import { printProxy } from './print-proxy.ts';
 import { printRows } from './print-rows.ts';
+import { hostRow, proxyRow, type HostView } from './registry-views.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `outpost project|proxy|host add|list|show|rm`: the registry through the API. */
 export function registryCommands(client: () => ApiClient): Command[] {
-  const project = entityCommand(client, 'project', 'projects', ['id', 'createdAt'], (name) => ({ id: name }));
+  const get = <T>(route: string): Promise<T> => client().request<T>('GET', route);
+  const proxiesOf = (project?: string): Promise<Proxy[]> =>
+    get<Proxy[]>(`/v1/proxies${project ? `?project=${encodeURIComponent(project)}` : ''}`);
+  const hostsOf = (project?: string): Promise<HostView[]> =>
+    get<HostView[]>(`/v1/hosts${project ? `?project=${encodeURIComponent(project)}` : ''}`);
 
-  const proxy = entityCommand(
-    client,
-    'proxy',
-    'proxies',
-    ['id', 'project', 'publicAddress', 'vpcAddress', 'networks', 'user'],
-    (name, o) => ({
+  const project = entityCommand(client, {
+    noun: 'project',
+    plural: 'projects',
+    toBody: (name) => ({ id: name }),
+    list: async () => {
+      const projects = await get<Project[]>('/v1/projects');
+      return {
+        raw: projects,
+        rows: projects.map((one) => ({ id: one.id, created: formatTime(one.createdAt) })),
+      };
+    },
+    columns: ['id', 'created'],
+    show: async (found) => {
+      const one = found as Project;
+      printProject(one, await proxiesOf(one.id), await hostsOf(one.id));
+    },
+  });
+
+  const proxy = entityCommand(client, {
+    noun: 'proxy',
+    plural: 'proxies',
+    toBody: (name, o) => ({
       id: name,
       project: o.project,
       publicAddress: o.publicAddress,
@@ -23,7 +50,16 @@ export function registryCommands(client: () => ApiClient): Command[] {
       ...(o.user ? { user: o.user } : {}),
       ...(o.hostKey ? { hostKey: o.hostKey } : {}),
     }),
-  );
+    list: async (filter) => {
+      const proxies = await proxiesOf(filter);
+      return { raw: proxies, rows: proxies.map(proxyRow) };
+    },
+    columns: ['id', 'project', 'publicAddress', 'vpcAddress', 'networks', 'user', 'prepared', 'self-test'],
+    show: async (found) => {
+      const one = found as Proxy;
+      printProxy(one, await hostsOf(one.project), await proxiesOf(one.project));
+    },
+  });
   proxy.commands
     .find((c) => c.name() === 'add')
     ?.requiredOption('--project <id>', 'project')
@@ -34,12 +70,10 @@ export function registryCommands(client: () => ApiClient): Command[] {
     .option('--user <name>', 'login user (default cloudroot)')
     .option('--host-key <key>', "the proxy's ssh host key line");
 
-  const host = entityCommand(
-    client,
-    'host',
-    'hosts',
-    ['id', 'project', 'address', 'proxy', 'login', 'reach', 'uplink', 'agent', 'lastSeen', 'reason'],
-    (name, o) => ({
+  const host = entityCommand(client, {
+    noun: 'host',
+    plural: 'hosts',
+    toBody: (name, o) => ({
       id: name,
       project: o.project,
       address: o.address,
@@ -48,8 +82,28 @@ export function registryCommands(client: () => ApiClient): Command[] {
       ...(o.proxy ? { proxy: o.proxy } : {}),
       ...(o.hostKey ? { hostKey: o.hostKey } : {}),
     }),
-    hostStatusRow,
-  );
+    list: async (filter) => {
+      const [hosts, proxies] = await Promise.all([hostsOf(filter), proxiesOf(filter)]);
+      return { raw: hosts, rows: hosts.map((one) => hostRow(one, proxies)) };
+    },
+    columns: [
+      'id',
+      'project',
+      'address',
+      'port',
+      'proxy',
+      'login',
+      'reach',
+      'uplink',
+      'agent',
+      'lastSeen',
+      'reason',
+    ],
+    show: async (found) => {
+      const one = found as HostView;
+      printHost(one, await proxiesOf(one.project));
+    },
+  });
   host.commands
     .find((c) => c.name() === 'add')
     ?.requiredOption('--project <id>', 'project')
@@ -61,14 +115,20 @@ export function registryCommands(client: () => ApiClient): Command[] {
   return [project, proxy, host];
 }
 
-function entityCommand(
-  client: () => ApiClient,
-  noun: string,
-  plural: string,
-  columns: string[],
-  toBody: (name: string, options: Record<string, string | string[] | undefined>) => Record<string, unknown>,
-  toRow: (entity: Record<string, unknown>) => Record<string, unknown> = (entity) => entity,
-): Command {
+/** How one kind of entity is added, listed and shown. */
+interface EntitySpec {
+  noun: string;
+  plural: string;
+  toBody: (name: string, options: Record<string, string | string[] | undefined>) => Record<string, unknown>;
+  /** The entities (for --json) and their table rows, of one project when `project` is given. */
+  list: (project?: string) => Promise<{ raw: unknown[]; rows: Record<string, unknown>[] }>;
+  columns: string[];
+  /** Prints one entity for a person. */
+  show: (entity: unknown) => Promise<void>;
+}
+
+function entityCommand(client: () => ApiClient, spec: EntitySpec): Command {
+  const { noun, plural } = spec;
   const command = new Command(noun).description(`manage ${plural}`);
   command
     .command('add <name>')
@@ -78,28 +138,30 @@ function entityCommand(
       const created = await client().request<Record<string, unknown>>(
         'POST',
         `/v1/${plural}`,
-        toBody(name, opts),
+        spec.toBody(name, opts),
       );
       if (opts.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else process.stderr.write(`outpost: ${noun} ${String(created.id)} added\n`);
+      // The API adds warnings it would not refuse for (a proxy serving another proxy's network).
+      for (const warning of (created.warnings ?? []) as string[])
+        process.stderr.write(`outpost: warning: ${warning}\n`);
     });
-  command
-    .command('list')
-    .description(`list ${plural}`)
-    .option('--project <id>', 'only of this project')
-    .option('--json', 'print JSON')
-    .action(async (opts: { project?: string; json?: boolean }) => {
-      const query = opts.project && noun !== 'project' ? `?project=${encodeURIComponent(opts.project)}` : '';
-      const rows = await client().request<Record<string, unknown>[]>('GET', `/v1/${plural}${query}`);
-      printRows(opts.json ? rows : rows.map(toRow), columns, Boolean(opts.json));
-    });
+  const list = command.command('list').description(`list ${plural}`);
+  // Projects are not of a project: no --project there.
+  if (noun !== 'project') list.option('--project <id>', 'only of this project');
+  list.option('--json', 'print JSON').action(async (opts: { project?: string; json?: boolean }) => {
+    const { raw, rows } = await spec.list(opts.project);
+    if (opts.json) process.stdout.write(`${JSON.stringify(raw, null, 2)}\n`);
+    else printRows(rows, spec.columns, false);
+  });
   command
     .command('show <name>')
     .description(`show a ${noun}`)
-    .action(async (name: string) => {
-      process.stdout.write(
-        `${JSON.stringify(await client().request('GET', `/v1/${plural}/${encodeURIComponent(name)}`), null, 2)}\n`,
-      );
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const found = await client().request('GET', `/v1/${plural}/${encodeURIComponent(name)}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+      else await spec.show(found);
     });
   command
     .command('rm <name>')
@@ -109,24 +171,4 @@ function entityCommand(
       process.stderr.write(`outpost: ${noun} ${name} removed\n`);
     });
   return command;
-}
-
-/** One line of `outpost host list`: login state, reach, uplink, agent state, when metrics were last seen. */
-function hostStatusRow(host: Record<string, unknown>): Record<string, unknown> {
-  const login = (host.login ?? {}) as { state?: string };
-  const agent = (host.agent ?? {}) as { state?: string; uplink?: string; lastSeen?: string; reason?: string };
-  const metrics = host.metrics as { lastSeen?: string | null; error?: string } | undefined;
-  const probe = host.probe as { reach?: string } | undefined;
-  return {
-    ...host,
-    login: login.state,
-    reach: host.reach ?? probe?.reach,
-    uplink: agent.uplink,
-    agent: agent.state,
-    // Live from InfluxDB when the server could ask it; else what the last deploy saw.
-    lastSeen:
-      metrics?.lastSeen ??
-      (metrics?.error ? `? (${agent.lastSeen ?? 'InfluxDB unavailable'})` : agent.lastSeen),
-    reason: agent.state === 'reporting' ? undefined : agent.reason?.slice(0, 80),
-  };
 }

@@ -34,7 +34,7 @@ export function addRotateKeyCommand(
           });
           process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
           if (!opts.follow) return;
-          const code = await followAndPrint(client(), job.id);
+          const code = await followAndPrint(client(), job.id, job.status);
           const ended = await client().request<JobRecord>('GET', `/v1/jobs/${encodeURIComponent(job.id)}`);
           for (const [target, line] of Object.entries(ended.result ?? {})) {
             const { detail } = line as { detail?: string };

@@ -82,7 +82,7 @@ export interface Host {
 
 const reachSchema = z.enum(['direct', 'jump', 'forward']);
 /** A network is a CIDR when it has a '/', else a label following the name rules. */
-const networkSchema = z
+export const networkSchema = z
   .string()
   .refine(
     (text) => (looksLikeCidr(text) ? parseCidr(text) !== undefined : NAME_PATTERN.test(text)),

@@ -20,7 +20,30 @@ export interface Proxy {
   user: string;
   /** Pinned host key, `type base64`. */
   hostKey?: string;
+  /** The last uplink self-test of a prepare-proxy job: the proxy is prepared when it passed. */
+  selfTest?: ProxySelfTestRecord;
 }
+
+/** The outcome of a proxy's last uplink self-test, as recorded on the proxy. */
+export interface ProxySelfTestRecord {
+  at: string;
+  ok: boolean;
+  /** Where the test's remote forward listened on the proxy. */
+  bindAddress?: string;
+  port?: number;
+  ms?: number;
+  /** Why it failed. */
+  detail?: string;
+}
+
+const selfTestSchema = z.strictObject({
+  at: z.iso.datetime(),
+  ok: z.boolean(),
+  bindAddress: ipSchema.optional(),
+  port: portSchema.optional(),
+  ms: z.number().min(0).optional(),
+  detail: z.string().max(500).optional(),
+});
 
 /** What a client may send to create a proxy. */
 export const proxyInputSchema = z.strictObject({
@@ -42,6 +65,7 @@ export const proxyPatchSchema = z.strictObject({
   networks: z.array(cidrSchema).min(1).max(64).optional(),
   user: nameSchema.optional(),
   hostKey: hostKeySchema.nullable().optional(),
+  selfTest: selfTestSchema.nullable().optional(),
 });
 
 export type ProxyPatch = z.output<typeof proxyPatchSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { nameSchema } from '../domain/name.ts';
 import { PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
+import { passphraseSchema, selectorNetworkSchema, tagSchema } from './job-input-guards.ts';
 
 /** Entity ids: the registry's name rule (domain/name.ts). */
 export const idSchema = nameSchema;
@@ -54,14 +55,8 @@ const jobOptions = z
       .regex(/^[A-Za-z0-9_.:,*!&\-[\]]{1,1000}$/, 'not a host pattern')
       .refine((s) => !s.startsWith('-'), 'must not start with -')
       .optional(),
-    tags: z
-      .array(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a tag name'))
-      .max(100)
-      .optional(),
-    skipTags: z
-      .array(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a tag name'))
-      .max(100)
-      .optional(),
+    tags: z.array(tagSchema).max(100).optional(),
+    skipTags: z.array(tagSchema).max(100).optional(),
     check: z.boolean().optional(),
     diff: z.boolean().optional(),
     verbosity: z.number().int().min(0).max(4).optional(),
@@ -95,6 +90,7 @@ const credentials = z
       .optional(),
     password: z.string().min(1).max(1024).optional(),
     privateKey: z.string().min(1).max(16_384).optional(),
+    passphrase: passphraseSchema.optional(),
   })
   .strict();
 
@@ -106,10 +102,7 @@ export const jobInputSchema = z
     hosts: z.array(idSchema).min(1).max(10_000).optional(),
     selector: z
       .object({
-        network: z
-          .string()
-          .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'not a network label or CIDR')
-          .optional(),
+        network: selectorNetworkSchema.optional(),
         proxy: idSchema.optional(),
       })
       .strict()
@@ -152,6 +145,7 @@ export const jobListQuerySchema = z
     status: z.enum(JOB_STATUSES).optional(),
     kind: z.enum(JOB_KINDS).optional(),
     host: idSchema.optional(),
+    project: idSchema.optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
   .strict();

@@ -7,7 +7,10 @@ import { FINAL_STATUSES, type JobRecord } from '../queue/job-record.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobStore } from '../queue/job-store.ts';
 import { idSchema, jobInputSchema, jobListQuerySchema } from './job-input.ts';
+import { checkCredentials } from './check-credentials.ts';
+import { checkJobTargets } from './check-job-targets.ts';
 import { parseInput } from './parse-input.ts';
+import type { RegistryPort } from './registry-port.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 import { streamEntries, type StreamFormat } from './stream-entries.ts';
 
@@ -21,6 +24,10 @@ export interface JobRouteDeps {
   metrics?: ServiceMetrics;
   /** SSE heartbeat interval. Default 15000 ms. */
   heartbeatMs?: number;
+  /** Where submitted jobs' hosts, proxies and projects are looked up; unchecked without it. */
+  registry?: RegistryPort;
+  /** Whether `hosts: ["localhost"]` runs are enabled (they name no registry host). */
+  allowLocal?: boolean;
   /** Aborted when the service stops: every live stream ends at once instead of holding the server open. */
   closing?: AbortSignal;
 }
@@ -28,6 +35,8 @@ export interface JobRouteDeps {
 const streamQuery = z
   .object({
     from: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Start with the last N entries (the console shows the end of a long log first). */
+    tail: z.coerce.number().int().min(1).max(10_000_000).optional(),
     follow: z.enum(['true', 'false', '1', '0']).optional(),
   })
   .strict();
@@ -47,7 +56,11 @@ export function jobRoutes(deps: JobRouteDeps): Router {
         `expected 1 to 128 of A-Z a-z 0-9 . _ : -, got ${quote(header)}`,
       );
     }
-    const { credentials, idempotencyKey, ...spec } = input;
+    checkCredentials(input.credentials);
+    const targets = deps.registry
+      ? await checkJobTargets(deps.registry, input, { allowLocal: deps.allowLocal ?? false })
+      : {};
+    const { credentials, idempotencyKey, ...spec } = { ...targets, ...input };
     const key = idempotencyKey ?? header;
     const { job, created } = await queue.submit(spec, {
       ...(key ? { idempotencyKey: key } : {}),
@@ -79,7 +92,12 @@ export function jobRoutes(deps: JobRouteDeps): Router {
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
       throw new ValidationError('Last-Event-ID', `expected a sequence number, got ${quote(lastEventId)}`);
     }
-    const afterSeq = lastEventId !== undefined ? Number(lastEventId) : (query.from ?? 1) - 1;
+    const afterSeq =
+      lastEventId !== undefined
+        ? Number(lastEventId)
+        : query.tail !== undefined
+          ? Math.max(0, (await logs.lastSeq(id)) - query.tail)
+          : (query.from ?? 1) - 1;
     const format: StreamFormat = (req.get('accept') ?? '').includes('application/x-ndjson')
       ? 'ndjson'
       : 'sse';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ValidationError, quote } from '../errors.ts';
 
-const SECRET_FIELDS = new Set(['credentials', 'password', 'privateKey', 'token']);
+const SECRET_FIELDS = new Set(['credentials', 'password', 'privateKey', 'passphrase', 'token']);
 
 /** Validates `input` with `schema`; the first problem becomes a ValidationError naming the field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, root: string): z.infer<T> {

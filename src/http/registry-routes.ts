@@ -1,9 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Host } from '../domain/host.ts';
+import type { Proxy } from '../domain/proxy.ts';
+import { describeProxyOverlaps } from '../domain/proxy-overlaps.ts';
 import { AppError } from '../errors.ts';
 import type { RenderedInventory } from '../inventory/render-inventory.ts';
 import type { LastSeen } from '../metrics/cache-last-seen.ts';
 import { idSchema } from './job-input.ts';
+import { selectorNetworkSchema } from './job-input-guards.ts';
 import { parseInput } from './parse-input.ts';
 import type { RegistryPort } from './registry-port.ts';
 import { withMetricsStatus } from './with-metrics-status.ts';
@@ -29,10 +33,7 @@ const hostQuery = z
   .object({
     project: idSchema.optional(),
     proxy: idSchema.optional(),
-    network: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'not a network label or CIDR')
-      .optional(),
+    network: selectorNetworkSchema.optional(),
   })
   .strict();
 
@@ -84,7 +85,13 @@ export function registryRoutes(registry: RegistryPort | undefined, views: Projec
   });
 
   router.post('/proxies', async (req, res) => {
-    res.status(201).json(await need().createProxy(req.body as unknown));
+    const proxy = (await need().createProxy(req.body as unknown)) as Proxy;
+    const [proxies, hosts] = await Promise.all([
+      need().listProxies({ project: proxy.project }),
+      need().listHosts({ project: proxy.project }),
+    ]);
+    const warnings = describeProxyOverlaps(proxy, proxies as Proxy[], hosts as Host[]);
+    res.status(201).json(warnings.length > 0 ? { ...proxy, warnings } : proxy);
   });
   router.get('/proxies', async (req, res) => {
     const filter = parseInput(projectQuery, req.query, 'query');

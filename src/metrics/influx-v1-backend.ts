@@ -1,4 +1,12 @@
 import { AppError } from '../errors.ts';
+import {
+  SERIES_SPECS,
+  toChartValue,
+  nameSeries,
+  type Series,
+  type SeriesSpec,
+  type SeriesWindow,
+} from './host-series.ts';
 import { HEARTBEAT_MEASUREMENT, type HostPoint, type MetricsBackend } from './metrics-backend.ts';
 
 /** Options of {@link InfluxV1Backend}. */
@@ -90,8 +98,34 @@ export class InfluxV1Backend implements MetricsBackend {
     return seen;
   }
 
-  async #query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<QueryResponse> {
-    const params = new URLSearchParams({ db: this.database, q });
+  async hostSeries(host: string, window: SeriesWindow): Promise<Series[]> {
+    // One request, one statement per chart; results come back in statement order.
+    const statements = SERIES_SPECS.map((spec) => seriesStatement(spec, host, window));
+    const body = await this.#query(statements.join('; '), 'GET', { epoch: 'ms' });
+    const lines: Series[] = [];
+    SERIES_SPECS.forEach((spec, i) => {
+      for (const series of body.results?.[i]?.series ?? []) {
+        const by = spec.by === undefined ? undefined : series.tags?.[spec.by];
+        for (const field of spec.fields) {
+          const column = series.columns.indexOf(field);
+          const points: [number, number][] = [];
+          for (const row of series.values) {
+            const value = toChartValue(spec, row[column]);
+            if (value !== undefined) points.push([Number(row[0]), value]);
+          }
+          lines.push({ metric: spec.metric, name: nameSeries(spec, field, by), unit: spec.unit, points });
+        }
+      }
+    });
+    return lines;
+  }
+
+  async #query(
+    q: string,
+    method: 'GET' | 'POST' = 'GET',
+    extra: Record<string, string> = {},
+  ): Promise<QueryResponse> {
+    const params = new URLSearchParams({ db: this.database, q, ...extra });
     const response =
       method === 'GET'
         ? await this.#fetch(`/query?${params.toString()}`, {})
@@ -123,6 +157,25 @@ export class InfluxV1Backend implements MetricsBackend {
       );
     }
   }
+}
+
+/** The InfluxQL statement of one chart: means per step (or their per-second rate) of the host's points. */
+function seriesStatement(spec: SeriesSpec, host: string, window: SeriesWindow): string {
+  const columns = spec.fields.map((field) =>
+    spec.rate
+      ? `non_negative_derivative(mean(${identifier(field)}), 1s) AS ${identifier(field)}`
+      : `mean(${identifier(field)}) AS ${identifier(field)}`,
+  );
+  const where = [
+    `"host" = ${stringLiteral(host)}`,
+    `time >= now() - ${window.seconds}s`,
+    ...Object.entries(spec.where ?? {}).map(([tag, value]) => `${identifier(tag)} = ${stringLiteral(value)}`),
+    ...Object.entries(spec.exclude ?? {}).map(
+      ([tag, value]) => `${identifier(tag)} != ${stringLiteral(value)}`,
+    ),
+  ];
+  const groupBy = [`time(${window.stepSeconds}s)`, ...(spec.by === undefined ? [] : [identifier(spec.by)])];
+  return `SELECT ${columns.join(', ')} FROM ${identifier(spec.measurement)} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none)`;
 }
 
 /** An InfluxQL string literal: single-quoted, with `\` and `'` escaped. */

@@ -1,4 +1,12 @@
 import { InfluxDB, flux, type QueryApi } from '@influxdata/influxdb-client';
+import {
+  SERIES_SPECS,
+  toChartValue,
+  nameSeries,
+  type Series,
+  type SeriesSpec,
+  type SeriesWindow,
+} from './host-series.ts';
 import { AppError } from '../errors.ts';
 import { HEARTBEAT_MEASUREMENT, type HostPoint, type MetricsBackend } from './metrics-backend.ts';
 
@@ -107,6 +115,30 @@ export class InfluxV2Backend implements MetricsBackend {
     return seen;
   }
 
+  async hostSeries(host: string, window: SeriesWindow): Promise<Series[]> {
+    const start = new Date(Date.now() - window.seconds * 1000);
+    // A duration literal from our own whole number of seconds.
+    const every = `${Math.max(1, Math.trunc(window.stepSeconds))}s`;
+    const perSpec = await Promise.all(
+      SERIES_SPECS.map(async (spec) => {
+        const rows = await this.#rows(seriesQuery(this.#options.bucket, spec, host, start, every));
+        const lines = new Map<string, Series>();
+        for (const row of rows) {
+          if (row._measurement !== spec.measurement) continue;
+          const value = toChartValue(spec, row._value);
+          if (value === undefined) continue;
+          const by = spec.by === undefined ? undefined : String(row[spec.by]);
+          const name = nameSeries(spec, row._field, by);
+          const line = lines.get(name) ?? { metric: spec.metric, name, unit: spec.unit, points: [] };
+          line.points.push([Date.parse(row._time), value]);
+          lines.set(name, line);
+        }
+        return [...lines.values()];
+      }),
+    );
+    return perSpec.flat();
+  }
+
   async #rows(query: string): Promise<FluxRow[]> {
     try {
       return await this.#queries.collectRows<FluxRow>(query);
@@ -146,6 +178,28 @@ export class InfluxV2Backend implements MetricsBackend {
       );
     }
   }
+}
+
+/** The Flux query of one chart: means per window (or their non-negative per-second rate) of the host's points. */
+function seriesQuery(bucket: string, spec: SeriesSpec, host: string, start: Date, every: string): string {
+  const fields = spec.fields.map((field) => flux`r._field == ${field}`.toString()).join(' or ');
+  const tags = [
+    ...Object.entries(spec.where ?? {}).map(([tag, value]) => flux`r[${tag}] == ${value}`.toString()),
+    ...Object.entries(spec.exclude ?? {}).map(([tag, value]) => flux`r[${tag}] != ${value}`.toString()),
+  ];
+  const filter = [
+    flux`r._measurement == ${spec.measurement}`.toString(),
+    flux`r.host == ${host}`.toString(),
+    `(${fields})`,
+    ...tags,
+  ];
+  return [
+    flux`from(bucket: ${bucket})`.toString(),
+    flux`  |> range(start: ${start})`.toString(),
+    `  |> filter(fn: (r) => ${filter.join(' and ')})`,
+    `  |> aggregateWindow(every: ${every}, fn: mean, createEmpty: false)`,
+    ...(spec.rate ? ['  |> derivative(unit: 1s, nonNegative: true)'] : []),
+  ].join('\n');
 }
 
 function tagsOf(row: FluxRow): Record<string, string> {

@@ -1,3 +1,5 @@
+import type { Series, SeriesWindow } from './host-series.ts';
+
 /** One point of a host's agent metrics as read back from InfluxDB. */
 export interface HostPoint {
   measurement: string;
@@ -24,6 +26,8 @@ export interface MetricsBackend {
   latestPoints(host: string, since: Date): Promise<HostPoint[]>;
   /** Time of the newest point of each reporting host since `since`. */
   lastSeenByHost(since: Date): Promise<Map<string, string>>;
+  /** The chart lines of `host` (see SERIES_SPECS) over the last `window`, averaged per step. */
+  hostSeries(host: string, window: SeriesWindow): Promise<Series[]>;
 }
 
 /** Measurement every Telegraf agent deployed by Outpost writes (the `system` input with the `agent_` prefix). */

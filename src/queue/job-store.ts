@@ -22,6 +22,7 @@ export interface JobFilter {
   status?: JobStatus;
   kind?: string;
   host?: string;
+  project?: string;
   limit?: number;
 }
 
@@ -153,6 +154,7 @@ export class JobStore {
 function matches(record: JobRecord, filter: JobFilter): boolean {
   if (filter.status && record.status !== filter.status) return false;
   if (filter.kind && record.kind !== filter.kind) return false;
+  if (filter.project && record.project !== filter.project) return false;
   if (filter.host && !(record.hosts ?? []).includes(filter.host) && !(filter.host in (record.result ?? {})))
     return false;
   return true;

@@ -6,9 +6,10 @@ import { cidrContains, looksLikeCidr } from '../domain/cidr.ts';
 import { parseInput } from '../domain/parse-input.ts';
 import { projectInputSchema, type Project } from '../domain/project.ts';
 import { proxyInputSchema, proxyPatchSchema, type Proxy } from '../domain/proxy.ts';
-import { selectProxy } from '../domain/select-proxy.ts';
+import { describeTie, selectProxy, tiedProxies } from '../domain/select-proxy.ts';
 import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
+import type { RegistryWrite } from '../domain/registry-write.ts';
 import type { KeyPromotion } from '../secrets/key-store.ts';
 
 /** Where project public keys come from when a project is created without them. */
@@ -17,7 +18,7 @@ export interface ProjectKeySource {
   ensureProjectKey(project: string): Promise<string>;
 }
 
-type Kind = 'project' | 'proxy' | 'host';
+type Kind = RegistryWrite['kind'];
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
 // The same compare, then more writes in the same atomic step: ARGV[i + 1] for KEYS[i], '' deletes it.
 const COMPARE_AND_SET_WITH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -36,12 +37,21 @@ export class Registry {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #keys: ProjectKeySource | undefined;
+  readonly #onWrite: ((write: RegistryWrite) => Promise<void>) | undefined;
 
-  /** @param keys generates project public keys when `createProject` gets none. */
-  constructor(redis: Redis, prefix = 'outpost:', options: { keys?: ProjectKeySource } = {}) {
+  /**
+   * @param keys generates project public keys when `createProject` gets none.
+   * @param onWrite told after each write (awaited; it must not throw): the event stream's publisher.
+   */
+  constructor(
+    redis: Redis,
+    prefix = 'outpost:',
+    options: { keys?: ProjectKeySource; onWrite?: (write: RegistryWrite) => Promise<void> } = {},
+  ) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#keys = options.keys;
+    this.#onWrite = options.onWrite;
   }
 
   /** Creates a project; generates its keypair through the key source when `publicKeys` is omitted. */
@@ -100,7 +110,7 @@ export class Registry {
 
   /** Deletes an empty project; refuses while it still has hosts or proxies. */
   async deleteProject(id: string): Promise<void> {
-    await this.getProject(id);
+    const project = await this.getProject(id);
     const [hosts, proxies] = await Promise.all([
       this.listHosts({ project: id }),
       this.listProxies({ project: id }),
@@ -111,7 +121,7 @@ export class Registry {
         { project: id },
       );
     }
-    await this.#remove('project', id);
+    await this.#remove('project', id, project);
   }
 
   /** Creates a proxy of an existing project; its name must not be used by a host either. */
@@ -140,7 +150,7 @@ export class Registry {
 
   /** Deletes a proxy; refuses while hosts name it explicitly. */
   async deleteProxy(id: string): Promise<void> {
-    await this.getProxy(id);
+    const proxy = await this.getProxy(id);
     const users = await this.listHosts({ proxy: id });
     if (users.length > 0) {
       throw new ConflictError(
@@ -148,7 +158,7 @@ export class Registry {
         { proxy: id },
       );
     }
-    await this.#remove('proxy', id);
+    await this.#remove('proxy', id, proxy);
   }
 
   /** Creates a host of an existing project; an explicit proxy must exist in the same project. */
@@ -166,9 +176,11 @@ export class Registry {
       );
     }
     if (parsed.proxy) await this.#requireProxy(parsed.proxy, parsed.project);
-    if (parsed.reach === 'jump' && !parsed.proxy) {
+    if (!parsed.proxy) {
       const proxies = await this.listProxies({ project: parsed.project });
-      if (!selectProxy(parsed, proxies)) {
+      const tied = tiedProxies(parsed, proxies);
+      if (tied.length > 0) throw new ValidationError('proxy', describeTie(parsed, tied));
+      if (parsed.reach === 'jump' && !selectProxy(parsed, proxies)) {
         throw new ValidationError(
           'reach',
           `"jump" needs a proxy, and no proxy of project ${quote(parsed.project)} serves ${quote(parsed.address)}`,
@@ -204,8 +216,8 @@ export class Registry {
   }
 
   async deleteHost(id: string): Promise<void> {
-    await this.getHost(id);
-    await this.#remove('host', id);
+    const host = await this.getHost(id);
+    await this.#remove('host', id, host);
   }
 
   /** The proxy carrying SSH to `host`: its explicit proxy, else the most specific matching network. */
@@ -241,6 +253,7 @@ export class Registry {
     const ok = await this.#redis.set(this.#key(kind, id), JSON.stringify(value), 'NX');
     if (ok !== 'OK') throw duplicate(kind, id);
     await this.#redis.sadd(this.#prefix + INDEX[kind], id);
+    await this.#onWrite?.({ kind, action: 'created', id, after: value });
   }
 
   async #get<T>(kind: Kind, id: string): Promise<T> {
@@ -257,12 +270,13 @@ export class Registry {
     return texts.flatMap((text) => (text === null ? [] : [JSON.parse(text) as T]));
   }
 
-  async #remove(kind: Kind, id: string): Promise<void> {
+  async #remove(kind: Kind, id: string, before: object): Promise<void> {
     await this.#redis
       .multi()
       .del(this.#key(kind, id))
       .srem(this.#prefix + INDEX[kind], id)
       .exec();
+    await this.#onWrite?.({ kind, action: 'deleted', id, before });
   }
 
   /** Read-modify-write as a compare-and-set (safe on a connection shared by concurrent callers). */
@@ -271,9 +285,19 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const text = await this.#redis.get(key);
       if (text === null) throw new NotFoundError(kind, id);
-      const next = change(JSON.parse(text) as T);
+      const before = JSON.parse(text) as T;
+      const next = change(before);
       const swapped = await this.#redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next));
-      if (swapped === 1) return next;
+      if (swapped === 1) {
+        await this.#onWrite?.({
+          kind,
+          action: 'updated',
+          id,
+          before: before as object,
+          after: next as object,
+        });
+        return next;
+      }
     }
     throw new ConflictError(`${kind} ${quote(id)} is being changed by someone else; try again`);
   }

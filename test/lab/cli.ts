@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { down, makeLab, slotDir, up, type LabVm } from './lab.ts';
-import { MAX_SLOT } from './plan.ts';
+import { MAX_SLOT, planLab, type LabPlan } from './plan.ts';
 import { listNetns } from './teardown.ts';
+import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
 
 const program = new Command('lab').description(
   'the Outpost test lab: a simulated multi-cloud VPC on this machine',
@@ -44,6 +45,15 @@ program
         authorizedKeys: options.authorizedKey ?? [],
       });
       printVms(lab.vms);
+      printNetworks(
+        lab.vms,
+        planLab({
+          slot: options.slot,
+          vpcs: options.vpcs,
+          vmsPerVpc: options.vms,
+          directVms: options.direct,
+        }),
+      );
       console.log(
         `\nup in ${Date.now() - started} ms; login ${lab.user} / password in ${path.join(lab.dir, 'password')}; control plane ${lab.controlAddress}`,
       );
@@ -75,13 +85,26 @@ program
   .description('run a shell command as root inside a VM')
   .option(...slotOption)
   .argument('<vm>', 'VM name, e.g. vpc1-vm1')
-  .argument('<command...>', 'command and arguments, run by sh -c')
+  .argument(
+    '<command...>',
+    'command and arguments, run by sh -c; stdin is passed on (`exec vm1 sh < enroll.sh`)',
+  )
   .action(async (vm: string, command: string[], options: { slot: number }) => {
     const lab = await load(options.slot);
-    const result = await lab.exec(vm, command.join(' '));
+    // A terminal on stdin would wait for typing: pass stdin only when it is a pipe or a file.
+    const input = process.stdin.isTTY ? undefined : await readStdin();
+    const result = await lab.exec(vm, command.join(' '), input === undefined ? {} : { input });
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
     process.exitCode = result.exitCode;
+  });
+
+program
+  .command('standin')
+  .description('build the labelled Telegraf STAND-IN package (not Telegraf) for OUTPOST_TELEGRAF_PACKAGE_DIR')
+  .argument('<dir>', 'directory to write telegraf_<version>_all.deb to')
+  .action(async (dir: string) => {
+    console.log(await buildTelegrafDeb({ outDir: path.resolve(dir) }));
   });
 
 await program.parseAsync();
@@ -110,6 +133,24 @@ function printVms(vms: LabVm[], status?: (vm: LabVm) => string): void {
       [vm.name.padEnd(12), vm.kind.padEnd(7), where.padEnd(40), status?.(vm) ?? ''].join(' ').trimEnd(),
     );
   }
+}
+
+/** Each VPC's network CIDR (what `--network` takes when registering its proxy and hosts), and the public segment. */
+function printNetworks(vms: LabVm[], plan: LabPlan): void {
+  console.log('');
+  for (const proxy of vms.filter((vm) => vm.kind === 'proxy'))
+    console.log(
+      `${String(proxy.vpc).padEnd(12)} network ${String(proxy.vpcCidr).padEnd(18)} proxy ${proxy.name}`,
+    );
+  console.log(
+    `${'public'.padEnd(12)} network ${plan.publicCidr.padEnd(18)} control plane ${plan.controlAddress}`,
+  );
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isAlive(pid: number): boolean {

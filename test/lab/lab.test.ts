@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSlot, down, up, type Lab } from './lab.ts';
-import { slotPrefixes } from './plan.ts';
+import { planLab, slotPrefixes } from './plan.ts';
 import { listNetns } from './teardown.ts';
 
 const slot = defaultSlot();
@@ -219,10 +219,32 @@ describe('teardown', () => {
     const before = (await listNetns()).filter((name) => name.startsWith(otherPrefix.netns));
     expect(before).toEqual([]);
     // `lab up` in its own process, which exits and leaves the lab running, as a killed test run would.
-    await execa('npx', ['tsx', 'test/lab/cli.ts', 'up', '--slot', String(otherSlot), '--vms', '1'], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-    });
+    const cwd = path.resolve(import.meta.dirname, '../..');
+    const made = await execa(
+      'npx',
+      ['tsx', 'test/lab/cli.ts', 'up', '--slot', String(otherSlot), '--vms', '1'],
+      {
+        cwd,
+      },
+    );
     expect((await listNetns()).filter((name) => name.startsWith(otherPrefix.netns))).toHaveLength(2);
+    // It prints each VPC's network (what `--network` takes) and the public segment's.
+    const plan = planLab({ slot: otherSlot, vpcs: 1, vmsPerVpc: 1, directVms: 0 });
+    expect(made.stdout).toMatch(/^vpc1\s+network 198\.51\.100\.0\/26\s+proxy vpc1-proxy$/m);
+    expect(made.stdout).toContain(`network ${plan.publicCidr}`);
+    expect(made.stdout).toContain(`control plane ${plan.controlAddress}`);
+    // `lab exec` passes its stdin on: `npm run lab -- exec VM sh < script` runs the script in the VM.
+    const ran = await execa(
+      'npx',
+      ['tsx', 'test/lab/cli.ts', 'exec', '--slot', String(otherSlot), 'vpc1-vm1', 'sh'],
+      {
+        cwd,
+        input: 'echo "from stdin on $(hostname)"\nexit 3\n',
+        reject: false,
+      },
+    );
+    expect(ran.stdout).toBe('from stdin on vpc1-vm1');
+    expect(ran.exitCode).toBe(3);
     await down(otherSlot);
     expect((await listNetns()).filter((name) => name.startsWith(otherPrefix.netns))).toEqual([]);
     const { stdout: links } = await execa('ip', ['-o', 'link', 'show']);

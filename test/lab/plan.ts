@@ -34,6 +34,8 @@ export interface LabPlan {
   bridge: string;
   controlAddress: string;
   publicPrefix: number;
+  /** The public segment, e.g. `203.0.113.160/27` for slot 5. */
+  publicCidr: string;
   vms: PlannedVm[];
   /** veth pairs to create: `hostSide` in the root namespace (or in `hostNetns`), `vmSide` becomes eth0 in `vmNetns`. */
   links: { name: string; inNetns: string | undefined; bridge: string; vmNetns: string }[];
@@ -121,7 +123,15 @@ export function planLab(shape: LabShape): LabPlan {
     vms.push(vm);
     links.push({ name: `${prefix.link}d${k}`, inNetns: undefined, bridge, vmNetns: vm.netns });
   }
-  return { slot, bridge, controlAddress: publicAt(1), publicPrefix: 27, vms, links };
+  return {
+    slot,
+    bridge,
+    controlAddress: publicAt(1),
+    publicPrefix: 27,
+    publicCidr: `${publicAt(0)}/27`,
+    vms,
+    links,
+  };
 }
 
 function check(field: string, value: number, min: number, max: number): void {

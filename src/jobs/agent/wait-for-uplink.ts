@@ -17,6 +17,13 @@ export async function waitForUplink(
   forward: UplinkForward,
   options: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
 ): Promise<UplinkVerdict> {
+  const prepare = `outpost prepare-proxy ${proxy.id} --project ${proxy.project}`;
+  // No tunnel node connects to a proxy whose host key was never pinned: say so now, not after the wait.
+  if (!proxy.hostKey)
+    return {
+      up: false,
+      reason: `proxy ${proxy.id} was never prepared: it has no pinned host key, so no tunnel node connects to it; prepare it with \`${prepare} --user USER --password-file FILE\` (or --key-file)`,
+    };
   const deadline = Date.now() + options.timeoutMs;
   const what = `uplink of proxy ${proxy.id} (${forward.bindAddress}:${forward.bindPort} on the proxy -> ${forward.targetHost}:${forward.targetPort})`;
   let seen = 'no tunnel node holds the proxy (is a node with the tunnels role running?)';
@@ -31,7 +38,11 @@ export async function waitForUplink(
     if (Date.now() >= deadline || options.signal?.aborted === true)
       return {
         up: false,
-        reason: `${what} not up within ${Math.round(options.timeoutMs / 1000)} s: ${seen}`,
+        reason: `${what} not up within ${Math.round(options.timeoutMs / 1000)} s: ${seen}${
+          proxy.selfTest?.ok
+            ? ''
+            : `; proxy ${proxy.id} was never prepared (no passing self-test): prepare it with \`${prepare}\``
+        }`,
       };
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }

@@ -8,6 +8,8 @@ import { stopControlMasters } from '../../ssh/stop-control-masters.ts';
 import { writeInventory } from '../../inventory/write-inventory.ts';
 import { classifySshFailure } from '../../ssh/classify-ssh-failure.ts';
 import type { JobCredentials, JobOutcome, JobRun } from '../runtime/job-run.ts';
+import { checkPrivateKey } from '../../domain/check-private-key.ts';
+import { unlockKeyFile } from '../../secrets/unlock-key-file.ts';
 import type { LoginDeps } from './login-deps.ts';
 import { pinRecordedKeys } from './pin-recorded-keys.ts';
 import { parsePlayFacts, type HostFacts } from './parse-play-facts.ts';
@@ -31,9 +33,6 @@ export interface Enrollment {
   facts: Map<string, HostFacts>;
 }
 
-const PRIVATE_KEY =
-  /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----\n[A-Za-z0-9+/=:,\-\n ]+-----END \1 PRIVATE KEY-----\n?$/;
-
 /**
  * Takes the credentials given with the job and wipes them from the run, so nothing keeps them
  * after this call; refuses a job without a password or a private key.
@@ -41,20 +40,15 @@ const PRIVATE_KEY =
 export function takeCredentials(run: JobRun): JobCredentials & { way: EnrollWay } {
   const given = run.credentials ?? {};
   const taken = { ...given };
-  for (const field of ['user', 'password', 'privateKey'] as const) delete given[field];
+  for (const field of ['user', 'password', 'privateKey', 'passphrase'] as const) delete given[field];
   if (!taken.password && !taken.privateKey) {
     throw new ValidationError(
       'credentials',
       'give a password or a private key of an existing account (root or a sudoer) — or run the enrollment script on the VM and then a probe job with options.enrolledBy "script"',
     );
   }
-  // Never quote a private key back, even a malformed one.
-  if (taken.privateKey && !PRIVATE_KEY.test(taken.privateKey.replace(/\r\n/g, '\n'))) {
-    throw new ValidationError(
-      'credentials.privateKey',
-      'expected a PEM or OpenSSH private key without a passphrase',
-    );
-  }
+  // Checked at submit already; again here for jobs queued before that check existed. Never quoted back.
+  if (taken.privateKey) checkPrivateKey(taken.privateKey, taken.passphrase);
   return { ...taken, way: taken.privateKey ? 'key' : 'password' };
 }
 
@@ -127,6 +121,7 @@ export async function enrollTargets(
         const text = credentials.privateKey.replace(/\r\n/g, '\n');
         await writeFile(keyFile, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
         secretFiles.push(keyFile);
+        if (credentials.passphrase) await unlockKeyFile(keyFile, credentials.passphrase);
         secretVars.ansible_ssh_private_key_file = keyFile;
       }
       await checkProxiesLogIn(written.sshConfig, [...jumpProxies], proxies, run.signal);

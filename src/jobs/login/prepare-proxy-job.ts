@@ -12,6 +12,7 @@ import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
 import { selfTestProxy, type ProxySelfTest } from './self-test-proxy.ts';
 import { preparedInventory } from '../runtime/prepared-inventory.ts';
 import { withScratchInventory } from '../runtime/with-scratch-inventory.ts';
+import type { Registry } from '../../registry/registry.ts';
 
 /** One proxy's line of a prepare-proxy job's result. */
 export type PreparedProxyLine = HostSummary & {
@@ -100,6 +101,7 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
       line.selfTest = await withScratchInventory(input, (check) =>
         selfTestProxy(fresh, { privateKey: projectKey, sshConfig: check.sshConfig, signal: run.signal }),
       );
+      await recordSelfTest(login.registry, proxy.id, line.selfTest);
       run.log.write(
         'stdout',
         `outpost: self-test of proxy ${proxy.id}: ${line.selfTest.ok ? `a remote forward on ${line.selfTest.bindAddress ?? ''}:${line.selfTest.port ?? ''} carried a request from the proxy (${line.selfTest.ms ?? 0} ms)` : `FAILED — ${line.selfTest.detail ?? ''}`}`,
@@ -119,6 +121,17 @@ export async function prepareProxyJob(deps: JobDeps, run: JobRun): Promise<JobOu
     ...(play?.command ? { command: play.command } : {}),
     ...(play?.rc !== undefined ? { rc: play.rc } : {}),
   };
+}
+
+/** Keeps the self-test on the proxy: `proxy list` shows it, and a deploy tells a never-prepared proxy. */
+async function recordSelfTest(registry: Registry, id: string, test: ProxySelfTest): Promise<void> {
+  await registry.updateProxy(id, {
+    selfTest: {
+      at: new Date().toISOString(),
+      ...test,
+      ...(test.detail ? { detail: test.detail.replace(/\s+/g, ' ').slice(0, 500) } : {}),
+    },
+  });
 }
 
 function empty(): HostSummary {

@@ -25,6 +25,8 @@ export interface JobCredentials {
   user?: string;
   password?: string;
   privateKey?: string;
+  /** Unlocks an encrypted privateKey. */
+  passphrase?: string;
 }
 
 /** How a job ended. */

@@ -97,6 +97,7 @@ describe('outpost serve as a process', () => {
       OUTPOST_HTTP_PORT: String(port),
       OUTPOST_REDIS_URL: redis.url,
       OUTPOST_INFLUX_URL: 'http://127.0.0.1:9',
+      OUTPOST_ALLOW_LOCAL_RUNS: '1',
     };
     let token = '';
     let streamed: Promise<string> | undefined;
@@ -115,6 +116,7 @@ describe('outpost serve as a process', () => {
             playbook: 'test/fixtures/playbooks/ping.yml',
           }),
         });
+        expect(submitted.status).toBe(202);
         const { id } = (await submitted.json()) as { id: string };
         const follower = await fetch(`http://127.0.0.1:${port}/v1/jobs/${id}/events`, { headers });
         streamed = follower.text();

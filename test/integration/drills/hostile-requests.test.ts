@@ -113,6 +113,8 @@ describe('a corpus of hostile and malformed requests', () => {
       const where = `${c.name} -> ${answer.status} ${answer.type} field=${String(answer.field)} ${String(answer.detail)}`;
       if (answer.status < 400) accepted.push(answer);
       if (answer.status < 400 || answer.status >= 500) findings.push(`status: ${where}`);
+      else if (c.status !== undefined && answer.status !== c.status)
+        findings.push(`status (wanted ${c.status}): ${where}`);
       else if (!answer.type.startsWith('application/problem+json')) findings.push(`type: ${where}`);
       else if (c.field !== undefined && !namesField(answer, c.field))
         findings.push(`field (wanted ${c.field}): ${where}`);

@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
-import { api, startOutpost, TEST_TOKEN, type OutpostProcess } from './start-outpost.ts';
+import { api, outpostCli, startOutpost, type OutpostProcess } from './start-outpost.ts';
 
 let redis: TestRedis;
 let varDir: string;
 let outpost: OutpostProcess;
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -24,28 +21,7 @@ afterAll(async () => {
   if (varDir) await rm(varDir, { recursive: true, force: true });
 });
 
-/** Runs the `outpost` CLI against the test service; resolves with its exit code and output. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [path.join(ROOT, 'bin/outpost.js'), ...args],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          OUTPOST_URL: outpost.url,
-          OUTPOST_API_TOKEN: TEST_TOKEN,
-          OUTPOST_VAR_DIR: varDir,
-        },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (...args: string[]) => outpostCli(outpost.url, args, { OUTPOST_VAR_DIR: varDir });
 
 describe('registry over HTTP and the CLI', () => {
   it('creates, lists, shows and deletes projects, proxies and hosts', async () => {
@@ -110,6 +86,13 @@ describe('registry over HTTP and the CLI', () => {
       '-f',
     );
     expect(ok.code).toBe(0);
+    // Each status once: submit says "queued", following does not say it again.
+    expect(
+      ok.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('outpost: job '))
+        .map((line) => line.replace(/job-[a-z0-9-]+/, 'ID')),
+    ).toEqual(['outpost: job ID queued', 'outpost: job ID running', 'outpost: job ID successful']);
     expect(ok.stdout).toContain('"msg": "hello from localhost"');
     expect(ok.stderr).toMatch(/job job-[a-z0-9-]+ successful/);
     const failed = await api(outpost.url, 'POST', '/v1/jobs', {

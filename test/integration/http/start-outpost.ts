@@ -84,6 +84,23 @@ export async function startOutpost(options: {
   };
 }
 
+/** Runs the `outpost` CLI against the service at `url` with the test token; never throws for an exit code. */
+export async function outpostCli(
+  url: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'bin/outpost.js'), ...args],
+      { cwd: ROOT, env: { ...process.env, OUTPOST_URL: url, OUTPOST_API_TOKEN: TEST_TOKEN, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 /** A JSON request to the API with the test token. */
 export async function api<T = Record<string, unknown>>(
   base: string,

@@ -73,6 +73,10 @@ describe('enrollment script, run as root in lab VMs', () => {
         /^2\n[^]*outpost-cloudroot/,
       );
       expect(await lab.sh(vm, 'ls -a /etc/sudoers.d')).not.toContain('.outpost.');
+      // The rule roles/cloudroot writes: sudo without a tty (Ansible pipelining), without a password.
+      expect(await lab.sh(vm, 'cat /etc/sudoers.d/outpost-cloudroot')).toBe(
+        'Defaults:cloudroot !requiretty\ncloudroot ALL=(ALL:ALL) NOPASSWD: ALL\n',
+      );
     }
   });
 

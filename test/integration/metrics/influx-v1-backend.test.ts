@@ -54,6 +54,51 @@ describe('InfluxV1Backend against a real influxd', () => {
     expect(Date.now() - Date.parse(seen.get('vm-a') ?? '')).toBeLessThan(60_000);
   });
 
+  it('reads the chart lines of a host, averaged per step, CPU as used %, network as bytes/s', async () => {
+    const now = Date.now();
+    const at = (secondsAgo: number) => (now - secondsAgo * 1000) * 1e6;
+    const lines: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const ago = 100 - i * 10;
+      lines.push(
+        `agent_cpu,host=vm-c,cpu=cpu-total usage_idle=${80 - i} ${at(ago)}`,
+        `agent_cpu,host=vm-c,cpu=cpu0 usage_idle=1 ${at(ago)}`,
+        `agent_mem,host=vm-c used_percent=${40 + i} ${at(ago)}`,
+        `agent_system,host=vm-c load1=0.5,load5=0.4,load15=0.3 ${at(ago)}`,
+        `agent_disk,host=vm-c,path=/ used_percent=61 ${at(ago)}`,
+        `agent_disk,host=vm-c,path=/var used_percent=12 ${at(ago)}`,
+        `agent_net,host=vm-c,interface=eth0 bytes_recv=${1000 * i}i,bytes_sent=${500 * i}i ${at(ago)}`,
+        `agent_net,host=vm-c,interface=lo bytes_recv=${9e6 * i}i,bytes_sent=1i ${at(ago)}`,
+      );
+    }
+    expect((await write(lines)).status).toBe(204);
+    const series = await backend.hostSeries('vm-c', { seconds: 900, stepSeconds: 10 });
+    const line = (metric: string, name: string) => series.find((s) => s.metric === metric && s.name === name);
+    expect(line('cpu', 'used')?.points.map(([, v]) => v)).toEqual([20, 21, 22, 23, 24, 25]);
+    expect(line('cpu', 'used')?.unit).toBe('%');
+    expect(line('mem', 'used')?.points).toHaveLength(6);
+    expect(series.filter((s) => s.metric === 'load').map((s) => s.name)).toEqual([
+      'load1',
+      'load5',
+      'load15',
+    ]);
+    expect(
+      series
+        .filter((s) => s.metric === 'disk')
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['/', '/var']);
+    // Counters become per-second rates (1000 bytes per 10 s); the loopback interface is left out.
+    expect(line('net', 'eth0 in')?.points.map(([, v]) => v)).toEqual([100, 100, 100, 100, 100]);
+    expect(line('net', 'eth0 out')?.unit).toBe('B/s');
+    expect(series.some((s) => s.name.startsWith('lo '))).toBe(false);
+    // Points are [epoch ms, value], oldest first, within the window.
+    const times = line('mem', 'used')?.points.map(([t]) => t) ?? [];
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(Math.abs((times[0] ?? 0) - (now - 100_000))).toBeLessThan(10_001);
+    expect(await backend.hostSeries(`vm-c' OR host = 'vm-a`, { seconds: 900, stepSeconds: 10 })).toEqual([]);
+  });
+
   it('treats a host name as data, never as query syntax', async () => {
     expect(await backend.latestPoints(`vm-a' OR host = 'vm-b`, new Date(0))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,8 @@ describe('writeInventory', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes the four artefacts, keys 0600 in a 0700 directory, and returns their paths', async () => {
+  /** A project with a host behind a proxy, and both keys. */
+  const writeAcme = async () => {
     const { privateKey } = generateKeypair('t');
     const written = await writeInventory({
       dir: path.join(dir, 'acme'),
@@ -25,6 +26,11 @@ describe('writeInventory', () => {
       proxies: [proxy('edge', '198.51.100.0/26')],
       keys: { project: privateKey, admin: privateKey },
     });
+    return { privateKey, written };
+  };
+
+  it('writes the four artefacts, keys 0600 in a 0700 directory, and returns their paths', async () => {
+    const { privateKey, written } = await writeAcme();
     expect(written.hostsFile).toBe(path.join(dir, 'acme/hosts.yml'));
     expect((await stat(written.projectKey)).mode & 0o777).toBe(0o600);
     expect((await stat(written.adminKey)).mode & 0o777).toBe(0o600);
@@ -35,6 +41,27 @@ describe('writeInventory', () => {
     expect(await readFile(written.sshConfig, 'utf8')).toContain('ProxyJump proxy.edge');
     expect(await readFile(written.hostsFile, 'utf8')).not.toContain('PRIVATE KEY');
     expect(await readKnownHosts(written.knownHosts)).toEqual(new Map([['vm1', HOST_KEY]]));
+  });
+
+  it('writes only files inventories/README.md lists', async () => {
+    const { written } = await writeAcme();
+    const names = (await readdir(written.dir, { recursive: true })).map((name) =>
+      name === 'cp' || name === 'keys' ? `${name}/` : name,
+    );
+    expect(names.sort()).toEqual([
+      'cp/',
+      'hosts.yml',
+      'keys/',
+      'keys/admin',
+      'keys/project',
+      'known_hosts',
+      'ssh_config',
+    ]);
+    const readme = await readFile(
+      path.resolve(import.meta.dirname, '../../../inventories/README.md'),
+      'utf8',
+    );
+    for (const name of names.filter((n) => n !== 'keys/')) expect(readme, name).toContain(`| \`${name}\``);
   });
 
   it('refuses a private key that is not one, without echoing it', async () => {

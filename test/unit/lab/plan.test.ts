@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { networkScripts } from '../../lab/network.ts';
 import { planLab } from '../../lab/plan.ts';
@@ -25,6 +27,27 @@ describe('planLab', () => {
     ];
     expect(publicOf(a).filter((address) => publicOf(b).includes(address))).toEqual([]);
     expect(a.vms.map((vm) => vm.netns).filter((ns) => b.vms.some((vm) => vm.netns === ns))).toEqual([]);
+  });
+
+  it("names each slot's public segment, which holds the control plane and the public addresses", () => {
+    const plan = planLab({ slot: 5, vpcs: 2, vmsPerVpc: 1, directVms: 1 });
+    expect(plan.publicCidr).toBe('203.0.113.160/27');
+    expect(plan.controlAddress).toBe('203.0.113.161');
+    for (const vm of plan.vms.filter((v) => v.publicAddress))
+      expect(Number(vm.publicAddress?.split('.')[3])).toBeGreaterThan(160);
+  });
+
+  it("matches the README's lab box: the networks and the control plane's address of slot 0", () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../../README.md'), 'utf8');
+    const box = readme.slice(
+      readme.indexOf('**Try it on the lab first.**'),
+      readme.indexOf('**1. Start Outpost.**'),
+    );
+    const plan = planLab({ slot: 0, vpcs: 2, vmsPerVpc: 2, directVms: 1 });
+    for (const proxy of plan.vms.filter((vm) => vm.kind === 'proxy'))
+      expect(box).toContain(`${proxy.vpc} \`${proxy.vpcCidr}\``);
+    expect(box).toContain(`(slot 0: \`${plan.publicCidr}\`)`);
+    expect(box).toContain(`OUTPOST_INFLUX_BIND=${plan.controlAddress}`);
   });
 
   it('keeps interface names within the kernel limit of 15 characters', () => {

@@ -11,6 +11,7 @@ function backend(answer: () => Promise<Map<string, string>>): MetricsBackend & {
     ensureStore: () => Promise.resolve(),
     firstSeen: () => Promise.resolve(undefined),
     latestPoints: () => Promise.resolve([]),
+    hostSeries: () => Promise.resolve([]),
     lastSeenByHost: () => {
       b.calls += 1;
       return answer();

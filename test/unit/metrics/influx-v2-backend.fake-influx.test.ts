@@ -75,6 +75,55 @@ describe('InfluxV2Backend (against a fake v2 server)', () => {
     expect(verdict).toMatchObject({ state: 'reporting', firstPointAt: '2026-11-24T10:00:01Z' });
   });
 
+  it('reads chart lines with one Flux query per chart: means per window, rates for counters', async () => {
+    fake.rows = [
+      {
+        _time: '2026-11-24T10:00:00Z',
+        _value: 97,
+        _field: 'usage_idle',
+        _measurement: 'agent_cpu',
+        host: 'vm-a',
+      },
+      {
+        _time: '2026-11-24T10:00:10Z',
+        _value: 95,
+        _field: 'usage_idle',
+        _measurement: 'agent_cpu',
+        host: 'vm-a',
+      },
+      {
+        _time: '2026-11-24T10:00:00Z',
+        _value: 42,
+        _field: 'used_percent',
+        _measurement: 'agent_mem',
+        host: 'vm-a',
+      },
+    ];
+    const before = fake.requests.length;
+    const series = await backend.hostSeries('vm-a', { seconds: 3600, stepSeconds: 10 });
+    expect(series).toEqual([
+      {
+        metric: 'cpu',
+        name: 'used',
+        unit: '%',
+        points: [
+          [Date.parse('2026-11-24T10:00:00Z'), 3],
+          [Date.parse('2026-11-24T10:00:10Z'), 5],
+        ],
+      },
+      { metric: 'mem', name: 'used', unit: '%', points: [[Date.parse('2026-11-24T10:00:00Z'), 42]] },
+    ]);
+    const queries = fake.requests.slice(before).map((r) => (JSON.parse(r.body) as { query: string }).query);
+    expect(queries).toHaveLength(5);
+    for (const query of queries) {
+      expect(query).toContain('r.host == "vm-a"');
+      expect(query).toContain('aggregateWindow(every: 10s, fn: mean, createEmpty: false)');
+    }
+    const net = queries.find((query) => query.includes('"agent_net"')) ?? '';
+    expect(net).toContain('derivative(unit: 1s, nonNegative: true)');
+    expect(net).toContain('r["interface"] != "lo"');
+  });
+
   it('says which URL failed when the token is wrong', async () => {
     const wrong = new InfluxV2Backend({ url: fake.url, org: 'ops', bucket: 'telegraf', token: 'nope' });
     await expect(wrong.ensureStore()).rejects.toThrow(

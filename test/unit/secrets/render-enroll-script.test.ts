@@ -13,6 +13,8 @@ describe('renderEnrollScript', () => {
     expect(script).toContain(`'${adminKey}'`);
     expect(script).toContain(`'${projectKey}'`);
     expect(script).toContain('visudo -cf "$candidate"');
+    // The same sudoers rule as roles/cloudroot: pipelining needs sudo without a tty.
+    expect(script).toContain("SUDOERS_DEFAULTS='Defaults:cloudroot !requiretty'");
     expect(script).not.toContain('PRIVATE KEY');
     // Parses as POSIX sh (dash), without running it.
     execFileSync('sh', ['-n'], { input: script });

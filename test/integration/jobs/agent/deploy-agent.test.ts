@@ -15,6 +15,7 @@ import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '
 import { createCloudroot } from '../../inventory/reach-lab.ts';
 import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
 import { labEntities } from '../../../support/lab-entities.ts';
+import { runInTerminal } from '../../../support/run-in-terminal.ts';
 
 // One VPC (a proxy and two VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
 // worker (with the embedded influxd bound to the lab's control address, so the direct VM reaches it) and
@@ -168,18 +169,18 @@ async function logOf(jobId: string): Promise<string> {
   return String(body).slice(-6000);
 }
 
+/** The environment of the `outpost` CLI against this file's service. */
+function cliEnv(): Record<string, string | undefined> {
+  return { ...process.env, OUTPOST_URL: outpost.url, OUTPOST_API_TOKEN: TEST_TOKEN, OUTPOST_VAR_DIR: varDir };
+}
+
 async function cli(...args: string[]): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [path.join(ROOT, 'bin/outpost.js'), ...args],
     {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        OUTPOST_URL: outpost.url,
-        OUTPOST_API_TOKEN: TEST_TOKEN,
-        OUTPOST_VAR_DIR: varDir,
-      },
+      env: cliEnv(),
     },
   );
   return stdout;
@@ -191,9 +192,48 @@ async function tunnelsUp(): Promise<number> {
 }
 
 describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM', () => {
-  it('deploys to all: each host reports, with real points tagged with its host and project', async () => {
-    const job = await deploy('deploy-agent');
-    expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}`).toBe('successful');
+  it('deploys to all with `outpost deploy --follow` on a terminal: one live line per host, then verdicts; each host reports, with real points tagged', async () => {
+    // A real pseudo-terminal (script), rendered by a terminal emulator: what a person would see.
+    const names = [...targets, direct].map((vm) => vm.name);
+    const run = await runInTerminal(
+      [
+        process.execPath,
+        path.join(ROOT, 'bin/outpost.js'),
+        'deploy',
+        ...names,
+        '--project',
+        PROJECT,
+        '--follow',
+      ],
+      { cwd: ROOT, env: cliEnv() },
+    );
+    const jobId = /outpost: job (job-[a-z0-9-]+) queued/.exec(run.screen.join('\n'))?.[1] ?? '';
+    const job = (await waitForEnd(outpost.url, jobId, 5000)) as unknown as JobView;
+    expect(job.status, `${job.reason ?? ''}\n${await logOf(job.id)}\n${run.screen.join('\n')}`).toBe(
+      'successful',
+    );
+    expect(run.exitCode).toBe(0);
+    const screen = run.screen;
+    expect(screen.filter((line) => line.includes('queued'))).toHaveLength(1);
+    // Each host: its live line, redrawn in place to its end state, and its verdict; no other line for it.
+    for (const vm of [...targets, direct]) {
+      const lines = screen.filter((line) => line.startsWith(`${vm.name} `));
+      expect(lines, screen.join('\n')).toHaveLength(2);
+      expect(lines[0]).toMatch(new RegExp(`^${vm.name} +reporting$`));
+      const url =
+        vm === direct
+          ? /http:\/\/203\.0\.113\.\d+:\d+/
+          : new RegExp(`http://${proxy.vpcAddress}:${UPLINK_PORT}`);
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^${vm.name} +reporting, first point \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ, uplink ${vm === direct ? 'direct' : 'proxy'}, writes to ${url.source}$`,
+        ),
+      );
+    }
+    // The proxy is not a target: no line; the task stream only with --verbose.
+    expect(screen.some((line) => line.startsWith(proxy.name))).toBe(false);
+    expect(screen.some((line) => /^TASK \[|^PLAY /.test(line))).toBe(false);
+    expect(screen.at(-1)).toBe(`job ${jobId} successful`);
 
     const seen = await hosts();
     expect(seen.get(direct.name)?.agent).toMatchObject({ state: 'reporting', uplink: 'direct' });
@@ -225,7 +265,7 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
 
     const table = await cli('host', 'list', '--project', PROJECT);
     expect(table.split('\n')[0]).toMatch(
-      /ID\s+PROJECT\s+ADDRESS\s+PROXY\s+LOGIN\s+REACH\s+UPLINK\s+AGENT\s+LASTSEEN/,
+      /ID\s+PROJECT\s+ADDRESS\s+PORT\s+PROXY\s+LOGIN\s+REACH\s+UPLINK\s+AGENT\s+LASTSEEN/,
     );
     expect(table).toMatch(new RegExp(`${targets[0]?.name}\\s.*\\sproxy\\s+reporting\\s+\\d{4}-`));
     expect(table).toMatch(new RegExp(`${direct.name}\\s.*\\sdirect\\s+reporting\\s+\\d{4}-`));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { up, type Lab, type LabVm } from '../../../lab/lab.ts';
 import { freePort } from '../../../support/free-port.ts';
 import { startRedis, type TestRedis } from '../../../support/redis.ts';
+import { recordTestSecret } from '../../../support/test-evidence.ts';
 import type { Host } from '../../../../src/domain/host.ts';
 import type { PreparedProxyLine } from '../../../../src/jobs/login/prepare-proxy-job.ts';
 import type { ProbedHost } from '../../../../src/jobs/login/probe-hosts.ts';
@@ -27,6 +28,8 @@ let redis: TestRedis;
 let outpost: OutpostProcess;
 let varDir: string;
 let userKey: string;
+let keyPassphrase: string;
+let passphraseDir: string | undefined;
 let proxy: LabVm;
 let vm1: LabVm;
 let vm2: LabVm;
@@ -44,12 +47,18 @@ type Entry = { seq: number; type: string; data: string };
 
 beforeAll(async () => {
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-login-'));
+  // The account's key is encrypted: its passphrase goes with the job, and the run unlocks a copy.
+  keyPassphrase = `key-passphrase-${randomBytes(6).toString('hex')}`;
+  await recordTestSecret(keyPassphrase);
+  // Outside varDir: varDir is kept as evidence for the secrets scan, which must not find it there.
+  passphraseDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-login-passphrase-'));
+  await writeFile(`${passphraseDir}/user.passphrase`, `${keyPassphrase}\n`, { mode: 0o600 });
   await execa('ssh-keygen', [
     '-q',
     '-t',
     'ed25519',
     '-N',
-    '',
+    keyPassphrase,
     '-C',
     'debian@outpost-test',
     '-f',
@@ -110,6 +119,7 @@ afterAll(async () => {
   await redis?.stop();
   await rm(path.join(ROOT, 'inventories', PROJECT), { recursive: true, force: true });
   if (varDir) await rm(varDir, { recursive: true, force: true });
+  if (passphraseDir) await rm(passphraseDir, { recursive: true, force: true });
 });
 
 /** Submits a job over HTTP and follows its SSE stream to the end; resolves the final record and entries. */
@@ -205,6 +215,13 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     );
     expect(await proxyKey(proxy.name)).toBe(keyOf(proxy));
     expect(await lab.sh(proxy, 'sshd -T | grep -i ^gatewayports')).toContain('clientspecified');
+    // The self-test is kept on the proxy: `proxy list` shows it prepared, a deploy knows it was.
+    const recorded = await api<{ selfTest?: Record<string, unknown> }>(
+      outpost.url,
+      'GET',
+      `/v1/proxies/${proxy.name}`,
+    );
+    expect(recorded.body.selfTest).toMatchObject({ ok: true, bindAddress: proxy.vpcAddress });
     await expectNowhere(lab.password, String(job.id), entries);
   });
 
@@ -228,7 +245,7 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     await expectNowhere(lab.password, String(job.id), entries);
   });
 
-  it('enrolls a VM behind the proxy by private key with the CLI (password on stdin, only for sudo); secrets appear nowhere', async () => {
+  it('enrolls a VM behind the proxy by an encrypted private key with the CLI (password on stdin, only for sudo); secrets appear nowhere', async () => {
     const cli = await outpostCli(
       [
         'enroll',
@@ -237,6 +254,8 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
         lab.user,
         '--key-file',
         `${varDir}/user`,
+        '--key-passphrase-file',
+        `${passphraseDir}/user.passphrase`,
         '--password-stdin',
         '--follow',
       ],
@@ -252,7 +271,7 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     const keyBody = userKey.split('\n')[2] ?? '';
     expect(keyBody.length).toBeGreaterThan(40);
     const entries = await readSse(outpost.url, jobId);
-    for (const secret of [keyBody, lab.password]) {
+    for (const secret of [keyBody, lab.password, keyPassphrase]) {
       expect(cli.stdout + cli.stderr).not.toContain(secret);
       await expectNowhere(secret, jobId, entries);
     }
