@@ -518,11 +518,14 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
       restarted = true;
       const job = (await waitForEnd(outpost.url, id, 240_000)) as unknown as JobView;
       expect(job.status, explain(job)).toBe('successful');
+      // Proven by this job's own check after the retry, not by the early banner check that found sshd down.
       expect(job.result[direct.name]).toMatchObject({
         failed: 0,
         unreachable: 0,
         login: { state: 'enrolled', way: 'password' },
+        probe: { reach: 'direct', ways: { direct: { ok: true } } },
       });
+      expect((await host(direct.name)).login).toMatchObject({ state: 'enrolled', way: 'password' });
       const log = (await api<string>(outpost.url, 'GET', `/v1/jobs/${id}/log`)).body;
       expect(log).toContain(`outpost: retrying unreachable hosts ${direct.name} (attempt 2)`);
     } finally {
