@@ -76,6 +76,27 @@ console.log(
 );
 const started: Variant[] = [];
 
+let cleaned: Promise<void> | undefined;
+/** Stops what the bench started and removes its temp dir (run dirs hold keys): once, at the end or on a signal. */
+function cleanUp(): Promise<void> {
+  cleaned ??= (async () => {
+    for (const variant of started) {
+      await variant.service.stop().catch(() => undefined);
+      await variant.redis.stop().catch(() => undefined);
+    }
+    await lab.down().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  })();
+  return cleaned;
+}
+// Ctrl-C or a SIGTERM half-way must not leave VMs running nor keys under /tmp/outpost-* (the secrets scan reads those).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`  ${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
 /** A job's log entries with their times (`/events` as NDJSON, not followed). */
 async function entriesOf(service: BenchService, jobId: string): Promise<Entry[]> {
   const response = await fetch(`${service.url}/v1/jobs/${jobId}/events?follow=false`, {
@@ -324,12 +345,7 @@ try {
     }
   }
 } finally {
-  for (const variant of started) {
-    await variant.service.stop();
-    await variant.redis.stop();
-  }
-  await lab.down();
-  await rm(dir, { recursive: true, force: true });
+  await cleanUp();
 }
 
 printTable('enroll (password, ends with its probe) and probe jobs: wall seconds from POST to the end', rows);
