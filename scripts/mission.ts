@@ -127,6 +127,8 @@ export async function startMission(options: {
       // Telegraf cannot be downloaded here: the offline method installs the labelled test stand-in package.
       OUTPOST_TELEGRAF_INSTALL_METHOD: 'offline',
       OUTPOST_TELEGRAF_PACKAGE_DIR: path.dirname(deb),
+      // Within stop()'s 15 s before SIGKILL: a job still running at the end is re-queued, not orphaned.
+      OUTPOST_SHUTDOWN_GRACE_SECONDS: '5',
       ...options.serveEnv,
     };
     narrator.command(

@@ -49,6 +49,10 @@ export interface Config {
   masterKey: Buffer | undefined;
   /** Worker concurrency: jobs run at once by one worker. Default 4. */
   workerConcurrency: number;
+  /** Run dirs (`varDir/runs/<job>`) older than this many days are removed. Default 14. */
+  runsKeepDays: number;
+  /** At most this many run dirs are kept, the newest. Default 1000. */
+  runsKeepCount: number;
   /** InfluxDB URL as this machine reaches it; undefined means start an embedded `influxd` when installed. */
   influxUrl: string | undefined;
   /** The store the agents write to and its credentials (OUTPOST_INFLUX_*). */
@@ -65,6 +69,11 @@ export interface Config {
   workerHeartbeatMs: number;
   /** SIGTERM to SIGKILL grace of a cancelled run (OUTPOST_KILL_GRACE_MS). Default 5000. */
   killGraceMs: number;
+  /**
+   * How long a stopping worker lets running jobs finish before it stops them and re-queues those safe to
+   * re-run (OUTPOST_SHUTDOWN_GRACE_SECONDS). Default 60.
+   */
+  shutdownGraceSeconds: number;
   /** Entries kept per job log (OUTPOST_LOG_MAX_ENTRIES). Default 100000. */
   logMaxEntries: number;
   /** How long a job log is kept after its last entry (OUTPOST_LOG_RETENTION_SECONDS). Default 7 days. */
@@ -97,6 +106,8 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     apiToken: token(env, 'OUTPOST_API_TOKEN'),
     masterKey: masterKey(env, 'OUTPOST_MASTER_KEY'),
     workerConcurrency: integer(env, 'OUTPOST_WORKER_CONCURRENCY', 4, 1, 256),
+    runsKeepDays: integer(env, 'OUTPOST_RUNS_KEEP_DAYS', 14, 1, 3650),
+    runsKeepCount: integer(env, 'OUTPOST_RUNS_KEEP_COUNT', 1000, 1, 1_000_000),
     influxUrl: optionalUrl(env, 'OUTPOST_INFLUX_URL', ['http:', 'https:']),
     influx: influxSettings(env),
     agent: agentSettings(env),
@@ -108,6 +119,7 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     allowLocalRuns: ['1', 'true', 'yes'].includes(env.OUTPOST_ALLOW_LOCAL_RUNS ?? ''),
     workerHeartbeatMs: integer(env, 'OUTPOST_WORKER_HEARTBEAT_MS', 30_000, 500, 600_000),
     killGraceMs: integer(env, 'OUTPOST_KILL_GRACE_MS', 5000, 0, 600_000),
+    shutdownGraceSeconds: integer(env, 'OUTPOST_SHUTDOWN_GRACE_SECONDS', 60, 0, 24 * 3600),
     logMaxEntries: integer(env, 'OUTPOST_LOG_MAX_ENTRIES', 100_000, 100, 100_000_000),
     logRetentionSeconds: integer(env, 'OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     sseHeartbeatMs: integer(env, 'OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),

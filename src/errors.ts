@@ -75,3 +75,18 @@ export function quote(value: unknown, max = 80): string {
   }
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/** An entity read back from the registry fails the checks it passed when written: it was tampered with, or damaged. */
+export class CorruptEntityError extends AppError {
+  constructor(kind: string, id: string, problem: string, options: { cause?: unknown; field?: string } = {}) {
+    super(
+      'corrupt_entity',
+      `${kind} ${JSON.stringify(id)} in the registry is invalid: ${problem}; fix it (PATCH) or delete it`,
+      {
+        status: 409,
+        cause: options.cause,
+        details: { kind, id, ...(options.field ? { field: options.field } : {}) },
+      },
+    );
+  }
+}

@@ -17,6 +17,13 @@ async function serve(options: ServeOptions): Promise<void> {
   await services.start();
   const signal = await signalled;
   services.logger.info({ signal }, 'shutting down');
+  // A second signal cuts the running jobs' grace period short; a third gets Node's default (exit now).
+  const impatient = (): void => {
+    services.logger.info('second signal: stopping running jobs now');
+    services.endGrace();
+  };
+  process.once('SIGINT', impatient);
+  process.once('SIGTERM', impatient);
   await services.stop();
   // A handle still open now is a leak: say which, and do not let it keep a stopped service alive.
   setTimeout(() => {

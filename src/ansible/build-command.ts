@@ -84,6 +84,8 @@ function playbookEnv(rootDir: string, eventFd: number): Record<string, string> {
     ANSIBLE_HOST_KEY_CHECKING: 'True',
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
     PYTHONUNBUFFERED: '1',
+    // No __pycache__ written beside the repository's plugins (the service's environment is not inherited).
+    PYTHONDONTWRITEBYTECODE: '1',
     OUTPOST_EVENT_FD: String(eventFd),
   };
 }

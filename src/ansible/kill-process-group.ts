@@ -56,10 +56,13 @@ export async function killProcessesMentioning(marker: string): Promise<number[]>
   return killed;
 }
 
-/** Whether the process `pid` looks like an ansible-playbook (guards against a recycled pid). */
-export async function isAnsibleProcess(pid: number): Promise<boolean> {
+/**
+ * Whether the process `pid` is an ansible-playbook whose command line mentions `marker` (its job's id,
+ * part of every run's paths): a recycled pid is never taken for the run.
+ */
+export async function isAnsibleProcess(pid: number, marker: string): Promise<boolean> {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.includes('ansible-playbook');
+  return cmdline.includes('ansible-playbook') && cmdline.includes(marker);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { AnsibleEvent } from './ansible-event.ts';
 import type { PlaybookCommand } from './build-command.ts';
+import { childEnv } from '../child-env.ts';
 import { killProcessGroup, killProcessesMentioning } from './kill-process-group.ts';
 import { parseEventLine } from './parse-event-line.ts';
 import { describeFailedHosts, summarizeRun, type HostSummary } from './summarize-run.ts';
@@ -71,7 +72,8 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
 
   const subprocess = execa(command.file, command.args, {
     cwd: command.cwd,
-    env: command.env,
+    env: childEnv(command.env),
+    extendEnv: false,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     detached: true,
     reject: false,

@@ -8,6 +8,7 @@ import { startAgentSide } from './start-agent-side.ts';
 import { startApi } from './start-api.ts';
 import { startTunnels } from './start-tunnels.ts';
 import { startWorker } from './start-worker.ts';
+import type { JobWorker } from '../queue/job-worker.ts';
 
 /** What one `outpost serve` process runs. */
 export type Role = 'api' | 'worker' | 'tunnels';
@@ -29,10 +30,14 @@ export interface Services {
    */
   start(): Promise<void>;
   /**
-   * Stops in the reverse order: the worker first (it takes no new job; running ones are cancelled and
-   * recorded), then the API (live streams end), tunnels, InfluxDB and Redis. Safe to call twice.
+   * Stops in the reverse order: the worker first (it takes no new job and lets running ones finish within
+   * config.shutdownGraceSeconds, then stops them: re-queued when safe to re-run, else failed), then the
+   * API (live streams end; it answers until then), tunnels (uplinks stay up while jobs finish), InfluxDB
+   * and Redis. Safe to call twice.
    */
   stop(): Promise<void>;
+  /** Ends the worker's grace period of a `stop()` at once (an impatient second signal). */
+  endGrace(): void;
   /** The API's base URL once started with the api role (its port when config.httpPort is 0). */
   readonly url: string | undefined;
   readonly logger: Logger;
@@ -44,6 +49,7 @@ export function createServices(config: Config, options: ServicesOptions): Servic
   const stack = new ShutdownStack();
   let url: string | undefined;
   let started: Promise<void> | undefined;
+  let worker: JobWorker | undefined;
 
   async function startAll(): Promise<void> {
     const core = await openCore(config, logger, stack);
@@ -65,7 +71,7 @@ export function createServices(config: Config, options: ServicesOptions): Servic
     const context = { config, core, side, metrics, logger, stack };
     if (options.roles.includes('tunnels')) startTunnels(context);
     if (options.roles.includes('api')) url = await startApi(context, options.announceToken ?? (() => {}));
-    if (options.roles.includes('worker')) await startWorker(context);
+    if (options.roles.includes('worker')) worker = await startWorker(context);
   }
 
   return {
@@ -85,6 +91,9 @@ export function createServices(config: Config, options: ServicesOptions): Servic
       await started?.catch(() => undefined);
       await stack.unwind(logger);
       logger.info('stopped');
+    },
+    endGrace() {
+      worker?.endGrace();
     },
   };
 }

@@ -38,7 +38,10 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
   if (!config.redisUrl) {
     const embedded = await startEmbeddedRedis(config.varDir);
     stack.push('embedded redis-server', () => embedded.stop());
-    logger.info({ socket: embedded.socketPath, started: embedded.started }, 'embedded redis-server');
+    logger.info(
+      { socket: embedded.socketPath, origin: embedded.origin, pid: embedded.pid },
+      'embedded redis-server',
+    );
     socketPath = embedded.socketPath;
   }
   const connect = (): Redis => {

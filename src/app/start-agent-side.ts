@@ -40,7 +40,7 @@ export async function startAgentSide(
     });
     if (embedded) {
       stack.push('embedded influxd', () => embedded.stop());
-      logger.info({ url: embedded.url, started: embedded.started }, 'embedded influxd');
+      logger.info({ url: embedded.url, origin: embedded.origin, pid: embedded.pid }, 'embedded influxd');
     } else {
       logger.warn(
         'no InfluxDB: OUTPOST_INFLUX_URL is unset and influxd is not installed; deploys cannot verify',

@@ -24,8 +24,10 @@ export async function startWorker({
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
     runsDir,
+    runRetention: { maxAgeDays: config.runsKeepDays, maxCount: config.runsKeepCount },
     sealer: core.sealer,
     heartbeatMs: config.workerHeartbeatMs,
+    graceMs: config.shutdownGraceSeconds * 1000,
     execute: createExecuteJob({
       prepareInventory: core.prepareInventory,
       rootDir: config.rootDir,

@@ -66,6 +66,10 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
     .option('--diff', 'ansible --diff')
     .option('--extra-vars <json>', 'extra vars as a JSON object')
     .option('--timeout <seconds>', 'job timeout', Number)
+    .option(
+      '--safe-to-rerun',
+      'the playbook may run again from the start: a worker that shuts down re-queues the job instead of failing it',
+    )
     .option('--idempotency-key <key>', 'the same key returns the same job')
     .option('-f, --follow', 'follow the job to its end')
     .option('--json', 'print the job as JSON')
@@ -77,6 +81,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
         ...(opts.diff ? { diff: true } : {}),
         ...(opts.extraVars ? { extraVars: JSON.parse(opts.extraVars as string) as unknown } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
+        ...(opts.safeToRerun ? { safeToRerun: true } : {}),
       };
       const body = {
         kind,

@@ -4,8 +4,6 @@ import type { ChildProcess } from 'node:child_process';
 export interface OwnChildOptions {
   /** Time between SIGTERM and SIGKILL in `stop()`. Default 10 s. */
   graceMs?: number;
-  /** Also SIGTERM the child when this process exits without calling `stop()`. Default true. */
-  endWithParent?: boolean;
 }
 
 /**
@@ -15,7 +13,8 @@ export interface OwnChildOptions {
 export function ownChild(child: ChildProcess, options: OwnChildOptions = {}): () => Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endWithParent = (): void => void child.kill('SIGTERM');
-  if (options.endWithParent !== false) process.once('exit', endWithParent);
+  // A process that exits without calling stop() (a crash that still runs exit handlers) ends it too.
+  process.once('exit', endWithParent);
   return async () => {
     process.removeListener('exit', endWithParent);
     if (child.exitCode !== null || child.signalCode !== null) return;

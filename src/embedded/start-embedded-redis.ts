@@ -2,27 +2,42 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { claimEmbeddedServer, type EmbeddedOrigin } from './claim-embedded-server.ts';
 import { ownChild } from './own-child.ts';
 
-/** A redis-server owned by `outpost serve`. */
+/** A redis-server in use by `outpost serve`. */
 export interface EmbeddedRedis {
   /** ioredis connection options: the unix socket. */
   socketPath: string;
-  /** Whether this process started it (false: one left running by an earlier serve was reused). */
-  started: boolean;
-  /** Shuts it down (AOF flushed) if this process started it. */
+  /** Started now, adopted from a serve that died, or shared with a live one. */
+  origin: EmbeddedOrigin;
+  pid: number | undefined;
+  /** Shuts it down (AOF flushed) unless it is shared. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts `redis-server` with data and AOF under `<varDir>/redis`, listening only on a unix socket there
- * (mode 0700 dir), so nothing on the network can reach it. Reuses one that already answers.
+ * (mode 0700 dir), so nothing on the network can reach it; its pid file `redis-server.pid` lets the next
+ * serve adopt it if this one dies without stopping it. Uses one that already answers there instead.
  */
 export async function startEmbeddedRedis(varDir: string, timeoutMs = 10_000): Promise<EmbeddedRedis> {
   const dir = path.join(varDir, 'redis');
   const socketPath = path.join(dir, 'redis.sock');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (await ping(socketPath)) return { socketPath, started: false, stop: () => Promise.resolve() };
+  const claimed = await claimEmbeddedServer({
+    pidFile: path.join(dir, 'redis-server.pid'),
+    answers: () => ping(socketPath),
+    start: () => spawnRedis(dir, socketPath, timeoutMs),
+  });
+  return { socketPath, origin: claimed.origin, pid: claimed.pid, stop: claimed.stop };
+}
+
+async function spawnRedis(
+  dir: string,
+  socketPath: string,
+  timeoutMs: number,
+): Promise<{ pid: number; stop(): Promise<void> }> {
   await rm(socketPath, { force: true });
   const child = spawn(
     'redis-server',
@@ -48,8 +63,7 @@ export async function startEmbeddedRedis(varDir: string, timeoutMs = 10_000): Pr
     ],
     { stdio: 'ignore' },
   );
-  // Not ended with this process: a later `serve` reuses a redis-server that is still running.
-  const stop = ownChild(child, { endWithParent: false });
+  const stop = ownChild(child);
   const deadline = Date.now() + timeoutMs;
   while (!(await ping(socketPath))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -58,7 +72,7 @@ export async function startEmbeddedRedis(varDir: string, timeoutMs = 10_000): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { socketPath, started: true, stop };
+  return { pid: child.pid ?? 0, stop };
 }
 
 function ping(socketPath: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameSchema } from '../domain/name.ts';
+import { explainReservedExtraVar } from '../domain/reserved-extra-var.ts';
 import { PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
 import { passphraseSchema, selectorNetworkSchema, tagSchema } from './job-input-guards.ts';
@@ -39,14 +40,7 @@ function nestsWithin(value: unknown, limit: number): boolean {
 const extraVars = z
   .unknown()
   .refine((vars) => nestsWithin(vars, MAX_VARS_DEPTH), `nested deeper than ${MAX_VARS_DEPTH} levels`)
-  .pipe(
-    z
-      .record(z.string().regex(VAR_NAME, 'not a variable name'), varValue)
-      .refine(
-        (vars) => Object.keys(vars).every((name) => !/^(ansible|outpost)_/i.test(name)),
-        'names starting with ansible_ or outpost_ are reserved',
-      ),
-  );
+  .pipe(z.record(z.string().regex(VAR_NAME, 'not a variable name'), varValue));
 
 const jobOptions = z
   .object({
@@ -79,6 +73,7 @@ const jobOptions = z
     enrolledBy: z.enum(['script']).optional(),
     connectTimeoutSeconds: z.number().int().min(1).max(120).optional(),
     abandon: z.boolean().optional(),
+    safeToRerun: z.boolean().optional(),
   })
   .strict();
 
@@ -137,7 +132,19 @@ export const jobInputSchema = z
     if (!input.hosts && !input.selector && !input.project) {
       ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'give hosts, a selector or a project' });
     }
+    refuseReservedExtraVars(input, ctx);
   });
+
+/** A job's own extra var must not override what Outpost sets (extra vars win over everything in Ansible). */
+function refuseReservedExtraVars(
+  input: { kind: string; playbook?: string | undefined; options?: { extraVars?: Record<string, unknown> } },
+  ctx: z.RefinementCtx,
+): void {
+  for (const name of Object.keys(input.options?.extraVars ?? {})) {
+    const reason = explainReservedExtraVar(input.kind, input.playbook, name);
+    if (reason) ctx.addIssue({ code: 'custom', path: ['options', 'extraVars', name], message: reason });
+  }
+}
 
 /** Query of `GET /v1/jobs`. */
 export const jobListQuerySchema = z

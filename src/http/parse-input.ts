@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { ValidationError, quote } from '../errors.ts';
 
-const SECRET_FIELDS = new Set(['credentials', 'password', 'privateKey', 'passphrase', 'token']);
+// Fields whose value is never quoted back: credentials, and any key that names a secret (an extra var too).
+const SECRET_FIELD = /credentials|password|passwd|passphrase|secret|token|private_?key/i;
 
 /** Validates `input` with `schema`; the first problem becomes a ValidationError naming the field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown, root: string): z.infer<T> {
@@ -20,7 +21,7 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, root:
     input,
   );
   // A secret is never quoted back, even when it is malformed.
-  const secret = [root, ...issue.path.map(String)].some((key) => SECRET_FIELDS.has(key));
+  const secret = [root, ...issue.path.map(String)].some((key) => SECRET_FIELD.test(key));
   const shown = value === undefined || secret ? '' : `, got ${quote(value)}`;
   throw new ValidationError(field, `${issue.message}${shown}`);
 }

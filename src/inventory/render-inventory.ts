@@ -39,6 +39,8 @@ export interface InventoryDir {
   path: string;
   mode: number;
   private?: boolean;
+  /** Ours alone (a predictable name under the temp dir): created 0700, refused when someone else made it first. */
+  exclusive?: boolean;
 }
 
 /** An inventory as data: its paths, model, the directories to create and the files, keys first. */
@@ -95,7 +97,7 @@ export function renderInventory(input: WriteInventoryInput): RenderedInventory {
     dirs: [
       { path: paths.dir, mode: 0o755 },
       { path: paths.keysDir, mode: 0o700, private: true },
-      { path: paths.controlDir, mode: 0o700 },
+      { path: paths.controlDir, mode: 0o700, exclusive: true },
     ],
     files,
   };

@@ -43,6 +43,12 @@ export interface JobOptions {
   enrolledBy?: 'script';
   /** rotate-key only: abandon the pending rotation (its next key is revoked everywhere and forgotten). */
   abandon?: boolean;
+  /**
+   * Whether the play may run again from the start after being stopped half-way: a worker shutting down
+   * past its grace period then puts the job back on the queue instead of failing it. Default true for
+   * Outpost's own kinds (their plays are idempotent), false for run-playbook.
+   */
+  safeToRerun?: boolean;
 }
 
 /** What is submitted: the kind, whom it is for, and how. */
@@ -83,4 +89,6 @@ export interface JobRecord extends JobSpec {
   hasCredentials?: boolean;
   /** Set when a cancel was asked while the job ran. */
   cancelRequested?: boolean;
+  /** Times a shutting-down worker stopped the job and put it back on the queue. */
+  requeues?: number;
 }

@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
+import { rotateRunDirs, type RunDirRetention } from '../jobs/runtime/rotate-run-dirs.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { createLogWriter } from '../logs/log-writer.ts';
+import { readProcessIdentity } from '../process-identity.ts';
+import type { JobRecord, JobStatus } from './job-record.ts';
 import type { JobStore } from './job-store.ts';
+import { isSafeToRerun } from './is-safe-to-rerun.ts';
 import { QUEUE_NAME, queueKeys } from './queue-keys.ts';
 import { recoverJobs } from './recover-jobs.ts';
+import { requeueJob } from './requeue-job.ts';
 import type { Sealer } from './sealer.ts';
 
 /** Options of {@link startJobWorker}. */
@@ -23,8 +28,12 @@ export interface JobWorkerOptions {
   concurrency?: number;
   sealer?: Sealer;
   runsDir?: string;
+  /** How long and how many run dirs of `runsDir` are kept; checked at start and then once a minute. */
+  runRetention?: RunDirRetention;
   /** Heartbeat lifetime; a worker silent this long is dead and its jobs fail. Default 30000 ms. */
   heartbeatMs?: number;
+  /** How long `close()` lets running jobs finish before it stops them. Default 0. */
+  graceMs?: number;
   /** Called when a job ends (metrics). */
   onJobEnd?: (outcome: JobOutcome, seconds: number) => void;
 }
@@ -32,13 +41,24 @@ export interface JobWorkerOptions {
 /** A running worker. */
 export interface JobWorker {
   id: string;
-  /** Stops taking jobs, cancels the running ones, and waits for them to end. */
+  /**
+   * Stops taking jobs and lets the running ones finish within the grace period; then stops them: a job
+   * safe to re-run goes back to the queue (credentials and log kept), any other ends `failed` saying
+   * why. Resolves when no job of this worker runs any more. Safe to call twice.
+   */
   close(): Promise<void>;
+  /** Ends the grace period of a `close()` now (a second signal): running jobs are stopped at once. */
+  endGrace(): void;
 }
+
+/** Why a run was aborted: a cancel request, or the end of the grace period of a shutdown. */
+const CANCEL = 'cancel';
+const SHUTDOWN = 'shutdown';
 
 /**
  * Takes jobs from the queue and runs them with `execute`: status in the JobStore, every entry in the job's
- * log, cancel through a Redis channel, and a heartbeat so other nodes can fail its jobs if it dies.
+ * log, cancel through a Redis channel, and a heartbeat (carrying this process's identity) so other nodes
+ * can fail its jobs if it dies, at once when they run on the same machine.
  */
 export async function startJobWorker(options: JobWorkerOptions): Promise<JobWorker> {
   const prefix = options.prefix ?? 'outpost:';
@@ -49,11 +69,20 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     .slice(0, 30)}-${randomBytes(4).toString('hex')}`;
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   const running = new Map<string, AbortController>();
-  let closing = false;
+  let closing: Promise<void> | undefined;
+  let graceOver = false;
+  let endGrace = (): void => undefined;
+  const graceEnded = new Promise<void>((resolve) => {
+    endGrace = () => {
+      graceOver = true;
+      resolve();
+    };
+  });
   const { redis, store, logs, logger } = options;
 
+  const heartbeat = JSON.stringify({ node: hostname(), process: await readProcessIdentity(process.pid) });
   const beat = async (): Promise<void> => {
-    await redis.set(keys.worker(id), hostname(), 'PX', heartbeatMs);
+    await redis.set(keys.worker(id), heartbeat, 'PX', heartbeatMs);
   };
   await beat();
   const sweep = async (): Promise<void> => {
@@ -68,10 +97,24 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     for (const jobId of recovered) logger.warn({ job: jobId }, 'job of a dead worker marked failed');
   };
   await sweep();
+  let rotatedAt = 0;
+  const rotate = async (): Promise<void> => {
+    const { runsDir, runRetention } = options;
+    if (!runsDir || !runRetention || Date.now() - rotatedAt < 60_000) return;
+    rotatedAt = Date.now();
+    const removed = await rotateRunDirs(runsDir, runRetention, async (jobId) => {
+      if (running.has(jobId)) return true;
+      const status = (await store.find(jobId))?.status;
+      return status === 'running' || status === 'queued';
+    });
+    if (removed.length > 0) logger.info({ removed: removed.length }, 'old run dirs removed');
+  };
+  await rotate();
   const timer = setInterval(
     () => {
       beat()
         .then(sweep)
+        .then(rotate)
         .catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
     },
     Math.max(200, Math.floor(heartbeatMs / 3)),
@@ -79,9 +122,9 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
 
   const subscriber = redis.duplicate();
   await subscriber.subscribe(keys.cancelChannel);
-  subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort());
+  subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort(CANCEL));
 
-  const process = async (bullJob: Job<{ id: string }>): Promise<void> => {
+  const processJob = async (bullJob: Job<{ id: string }>, token?: string): Promise<void> => {
     const jobId = bullJob.data.id;
     const startedAt = new Date();
     const started = await store.transition(jobId, ['queued'], {
@@ -93,13 +136,15 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     if (!started) return; // canceled while queued, or already ended by recovery
     const controller = new AbortController();
     running.set(jobId, controller);
+    if (graceOver) controller.abort(SHUTDOWN); // Taken as the grace period ended: it goes back at once.
     const log = createLogWriter(logs, jobId);
     log.write('status', JSON.stringify({ status: 'running', worker: id, node: hostname() }));
     let outcome: JobOutcome;
+    let credentials: JobCredentials | undefined;
     try {
       const job = await store.get(jobId);
-      if (job.cancelRequested) controller.abort();
-      const credentials = await takeCredentials(redis, jobId, keys.secret(jobId), options.sealer);
+      if (job.cancelRequested) controller.abort(CANCEL);
+      credentials = await takeCredentials(redis, jobId, keys.secret(jobId), options.sealer);
       outcome = await options.execute({
         job,
         signal: controller.signal,
@@ -113,15 +158,42 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     } finally {
       running.delete(jobId);
     }
-    if (controller.signal.aborted && outcome.status !== 'successful') {
-      outcome = closing
-        ? { ...outcome, status: 'failed', reason: `worker ${id} shut down while the job was running` }
-        : { ...outcome, status: 'canceled', reason: 'canceled on request' };
-    }
     await log
       .flush()
       .catch((error: unknown) => logger.error({ job: jobId, err: error }, 'log append failed'));
-    await store.transition(jobId, ['running'], {
+    // A failed re-queue may have left the record `queued`: it ends from there too.
+    let endFrom: JobStatus[] = ['running'];
+    if (controller.signal.aborted && outcome.status !== 'successful') {
+      const job = await store.get(jobId);
+      if (controller.signal.reason !== SHUTDOWN || job.cancelRequested) {
+        outcome = { ...outcome, status: 'canceled', reason: 'canceled on request' };
+      } else if (!isSafeToRerun(job)) {
+        outcome = { ...outcome, status: 'failed', reason: shutdownReason(id, job) };
+      } else {
+        const reason = `worker ${id} shut down while the job was running; re-queued (its play is safe to re-run)`;
+        const requeue = {
+          redis,
+          store,
+          logs,
+          prefix,
+          sealer: options.sealer,
+          bullJob,
+          token,
+          credentials,
+          reason,
+        };
+        const requeued = await requeueJob(requeue).catch((error: unknown) => error);
+        if (requeued === false) return; // Ended meanwhile (recovered by another node).
+        if (requeued === true) {
+          logger.info({ job: jobId }, 'job re-queued');
+          throw new WaitingError(); // BullMQ: the job is waiting again, neither completed nor failed.
+        }
+        logger.error({ job: jobId, err: requeued }, 'job could not be re-queued');
+        outcome = { ...outcome, status: 'failed', reason: `${reason} failed: ${errorMessage(requeued)}` };
+        endFrom = ['running', 'queued'];
+      }
+    }
+    await store.transition(jobId, endFrom, {
       status: outcome.status,
       endedAt: new Date().toISOString(),
       ...(outcome.reason ? { reason: outcome.reason } : {}),
@@ -141,7 +213,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   };
 
   const bullConnection = redis.duplicate({ maxRetriesPerRequest: null });
-  const worker = new Worker(QUEUE_NAME, process, {
+  const worker = new Worker(QUEUE_NAME, processJob, {
     connection: bullConnection,
     prefix: `${prefix}bull`,
     concurrency: options.concurrency ?? 4,
@@ -150,18 +222,46 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   });
   worker.on('error', (error) => logger.error({ err: error }, 'queue worker error'));
 
+  const drain = async (): Promise<void> => {
+    // BullMQ's close takes no new job and resolves once the running ones have ended.
+    const drained = worker
+      .close()
+      .catch((error: unknown) => logger.error({ err: error }, 'worker close failed'));
+    if (running.size > 0)
+      logger.info(
+        { jobs: [...running.keys()], graceSeconds: (options.graceMs ?? 0) / 1000 },
+        'waiting for running jobs to finish (a second signal stops them now)',
+      );
+    const graceTimer = setTimeout(endGrace, options.graceMs ?? 0);
+    await Promise.race([drained, graceEnded]);
+    clearTimeout(graceTimer);
+    endGrace();
+    for (const controller of running.values()) controller.abort(SHUTDOWN);
+    await drained;
+    // The heartbeat goes on until here: other nodes must not take a job that is finishing as dead.
+    clearInterval(timer);
+    await subscriber.quit().catch(() => undefined);
+    await redis.del(keys.worker(id)).catch(() => 0);
+    await bullConnection.quit().catch(() => undefined);
+  };
+
   return {
     id,
-    async close() {
-      closing = true;
-      clearInterval(timer);
-      for (const controller of running.values()) controller.abort();
-      await worker.close();
-      await subscriber.quit().catch(() => undefined);
-      await redis.del(keys.worker(id)).catch(() => 0);
-      await bullConnection.quit().catch(() => undefined);
+    close() {
+      closing ??= drain();
+      return closing;
     },
+    endGrace: () => endGrace(),
   };
+}
+
+/** Why a job that is not safe to re-run failed when its worker shut down, and how to make it re-queue. */
+function shutdownReason(workerId: string, job: JobRecord): string {
+  const why =
+    job.options?.safeToRerun === false
+      ? 'it has options.safeToRerun false'
+      : `a ${job.kind} job is re-queued only with options.safeToRerun`;
+  return `worker ${workerId} shut down while the job was running; not re-queued: ${why}`;
 }
 
 /** Reads, deletes and unseals a job's credentials: they are used once and never kept. */

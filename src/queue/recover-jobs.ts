@@ -7,7 +7,9 @@ import {
   killProcessGroup,
   killProcessesMentioning,
 } from '../ansible/kill-process-group.ts';
+import { scrubRunDir } from '../jobs/runtime/scrub-run-dir.ts';
 import type { LogStore } from '../logs/log-store.ts';
+import { isOfThisBoot, isRunning, parseProcessIdentity, type ProcessIdentity } from '../process-identity.ts';
 import type { JobStore } from './job-store.ts';
 import { queueKeys } from './queue-keys.ts';
 
@@ -24,8 +26,9 @@ export interface RecoverOptions {
 }
 
 /**
- * Marks `failed` every running job whose worker no longer sends heartbeats, with the reason, and kills
- * its ansible-playbook process group when it ran on this machine. Returns the ids it ended.
+ * Marks `failed` every running job whose worker is dead (no heartbeat, or its process on this machine is
+ * gone), with the reason; when it ran on this machine, kills its ansible-playbook process group and
+ * removes the secrets its run dir still holds. Returns the ids it ended.
  */
 export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   const keys = queueKeys(options.prefix ?? 'outpost:');
@@ -33,7 +36,8 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   for (const id of await options.store.idsWithStatus('running')) {
     const job = await options.store.find(id);
     if (!job?.worker || options.liveWorkers?.has(job.worker)) continue;
-    if ((await options.redis.exists(keys.worker(job.worker))) === 1) continue;
+    const heartbeat = await options.redis.get(keys.worker(job.worker));
+    if (heartbeat !== null && !(await isDeadHere(heartbeat))) continue;
     const reason = `worker ${job.worker} on ${job.node ?? 'an unknown node'} stopped while the job was running`;
     const ended = await options.store.transition(id, ['running'], {
       status: 'failed',
@@ -41,10 +45,13 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
       endedAt: new Date().toISOString(),
     });
     if (!ended) continue;
-    if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid)))
+    if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid, id)))
       await killProcessGroup(job.pgid, 2000);
-    if (job.node === hostname() && options.runsDir)
+    if (job.node === hostname() && options.runsDir) {
       await killProcessesMentioning(path.join(options.runsDir, id));
+      // The run never reached its own cleanup: its credentials and keys must not stay on disk.
+      await scrubRunDir(path.join(options.runsDir, id));
+    }
     await options.redis.del(keys.secret(id));
     await options.logs.append(id, 'status', JSON.stringify({ status: 'failed', reason }));
     await options.logs.append(id, 'end', JSON.stringify({ status: 'failed', reason }));
@@ -54,13 +61,29 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
 }
 
 /**
- * Whether the group `pgid` is still the run's: its leader is ansible-playbook, or the leader is gone
- * (Linux never hands out a pid still used as a process group id, so the survivors are the run's).
+ * Whether a worker whose heartbeat has not expired yet is in fact dead: it ran on this machine in this
+ * boot (its heartbeat carries its process identity) and that process is gone, as after a kill -9 of
+ * `outpost serve`. Its jobs are then recovered at once instead of a heartbeat lifetime later.
  */
-async function isOwnGroup(pgid: number): Promise<boolean> {
+async function isDeadHere(heartbeat: string): Promise<boolean> {
+  let worker: ProcessIdentity | undefined;
+  try {
+    worker = parseProcessIdentity((JSON.parse(heartbeat) as { process?: unknown }).process);
+  } catch {
+    return false; // An older worker's heartbeat (a bare host name): alive until it expires.
+  }
+  return worker !== undefined && (await isOfThisBoot(worker)) && !(await isRunning(worker));
+}
+
+/**
+ * Whether the group `pgid` is still the run of job `jobId`: its leader is that job's ansible-playbook,
+ * or the leader is gone (Linux never hands out a pid still used as a process group id, so the
+ * survivors are the run's).
+ */
+async function isOwnGroup(pgid: number, jobId: string): Promise<boolean> {
   const leaderAlive = await access(`/proc/${pgid}`).then(
     () => true,
     () => false,
   );
-  return !leaderAlive || isAnsibleProcess(pgid);
+  return !leaderAlive || isAnsibleProcess(pgid, jobId);
 }

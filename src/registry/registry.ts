@@ -11,6 +11,7 @@ import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
 import type { RegistryWrite } from '../domain/registry-write.ts';
 import type { KeyPromotion } from '../secrets/key-store.ts';
+import { checkEntity, readEntity, type EntityKind } from './read-entity.ts';
 
 /** Where project public keys come from when a project is created without them. */
 export interface ProjectKeySource {
@@ -18,7 +19,7 @@ export interface ProjectKeySource {
   ensureProjectKey(project: string): Promise<string>;
 }
 
-type Kind = RegistryWrite['kind'];
+type Kind = EntityKind;
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
 // The same compare, then more writes in the same atomic step: ARGV[i + 1] for KEYS[i], '' deletes it.
 const COMPARE_AND_SET_WITH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -81,11 +82,12 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const text = await this.#redis.get(key);
       if (text === null) throw new NotFoundError('project', id);
-      const current = JSON.parse(text) as Project;
+      const current = peek<Project>(text) as Project;
       const next: Project = {
         ...current,
         publicKeys: { ...current.publicKeys, project: promotion.publicKey },
       };
+      checkEntity('project', id, next);
       const swapped = await this.#redis.eval(
         COMPARE_AND_SET_WITH,
         1 + promotion.writes.length,
@@ -134,8 +136,10 @@ export class Registry {
   }
 
   async listProxies(filter: { project?: string } = {}): Promise<Proxy[]> {
-    const all = await this.#list<Proxy>('proxy');
-    return all.filter((proxy) => filter.project === undefined || proxy.project === filter.project);
+    return this.#list<Proxy>(
+      'proxy',
+      (proxy) => filter.project === undefined || proxy.project === filter.project,
+    );
   }
 
   getProxy(id: string): Promise<Proxy> {
@@ -150,7 +154,7 @@ export class Registry {
 
   /** Deletes a proxy; refuses while hosts name it explicitly. */
   async deleteProxy(id: string): Promise<void> {
-    const proxy = await this.getProxy(id);
+    const proxy = await this.#peekStored('proxy', id);
     const users = await this.listHosts({ proxy: id });
     if (users.length > 0) {
       throw new ConflictError(
@@ -194,8 +198,8 @@ export class Registry {
   }
 
   async listHosts(filter: { project?: string; network?: string; proxy?: string } = {}): Promise<Host[]> {
-    const all = await this.#list<Host>('host');
-    return all.filter(
+    return this.#list<Host>(
+      'host',
       (host) =>
         (filter.project === undefined || host.project === filter.project) &&
         (filter.network === undefined || host.network === filter.network) &&
@@ -215,8 +219,9 @@ export class Registry {
     return this.#update<Host>('host', id, (host) => applyPatch(host, changes));
   }
 
+  /** Deletes a host, even one whose stored value no longer reads (so an operator can remove it). */
   async deleteHost(id: string): Promise<void> {
-    const host = await this.getHost(id);
+    const host = await this.#peekStored('host', id);
     await this.#remove('host', id, host);
   }
 
@@ -249,6 +254,13 @@ export class Registry {
     return (await this.#redis.exists(this.#key(kind, id))) === 1;
   }
 
+  /** The stored fields of an existing entity, unvalidated (a damaged one can still be deleted). */
+  async #peekStored<T>(kind: Kind, id: string): Promise<Partial<T>> {
+    const text = isName(id) ? await this.#redis.get(this.#key(kind, id)) : null;
+    if (text === null) throw new NotFoundError(kind, id);
+    return peek<T>(text);
+  }
+
   async #insert(kind: Kind, id: string, value: object): Promise<void> {
     const ok = await this.#redis.set(this.#key(kind, id), JSON.stringify(value), 'NX');
     if (ok !== 'OK') throw duplicate(kind, id);
@@ -260,14 +272,22 @@ export class Registry {
     if (!isName(id)) throw new NotFoundError(kind, id);
     const text = await this.#redis.get(this.#key(kind, id));
     if (text === null) throw new NotFoundError(kind, id);
-    return JSON.parse(text) as T;
+    return readEntity<T>(kind, id, text);
   }
 
-  async #list<T extends { id: string }>(kind: Kind): Promise<T[]> {
+  /** Every entity of `kind` that `wanted` keeps (judged on its stored fields), each validated as it is read. */
+  async #list<T extends { id: string }>(
+    kind: Kind,
+    wanted: (stored: Partial<T>) => boolean = () => true,
+  ): Promise<T[]> {
     const ids = (await this.#redis.smembers(this.#prefix + INDEX[kind])).sort();
     if (ids.length === 0) return [];
     const texts = await this.#redis.mget(ids.map((id) => this.#key(kind, id)));
-    return texts.flatMap((text) => (text === null ? [] : [JSON.parse(text) as T]));
+    return texts.flatMap((text, index) => {
+      const id = ids[index] ?? '';
+      if (text === null || !wanted(peek<T>(text))) return [];
+      return [readEntity<T>(kind, id, text)];
+    });
   }
 
   async #remove(kind: Kind, id: string, before: object): Promise<void> {
@@ -285,8 +305,10 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const text = await this.#redis.get(key);
       if (text === null) throw new NotFoundError(kind, id);
-      const before = JSON.parse(text) as T;
+      // The current value may be damaged: the change is validated as a whole, so only a repair is stored.
+      const before = peek<T>(text) as T;
       const next = change(before);
+      checkEntity(kind, id, next);
       const swapped = await this.#redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next));
       if (swapped === 1) {
         await this.#onWrite?.({
@@ -309,10 +331,20 @@ export class Registry {
 
   async #requireProxy(id: string, project: string): Promise<void> {
     const text = await this.#redis.get(this.#key('proxy', id));
-    const proxy = text === null ? undefined : (JSON.parse(text) as Proxy);
-    if (!proxy) throw new ValidationError('proxy', `no proxy named ${quote(id)}`);
+    if (text === null) throw new ValidationError('proxy', `no proxy named ${quote(id)}`);
+    const proxy = readEntity<Proxy>('proxy', id, text);
     if (proxy.project !== project)
       throw new ValidationError('proxy', `proxy ${quote(id)} belongs to project ${quote(proxy.project)}`);
+  }
+}
+
+/** The stored fields of an entity, unvalidated: only to filter or to change it (the result is validated). */
+function peek<T>(text: string): Partial<T> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? value : {};
+  } catch {
+    return {};
   }
 }
 

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 
 /** What one ssh command left: exit code (255: ssh itself failed), stdout, stderr. */
 export interface SshResult {
@@ -21,6 +22,8 @@ export async function runSsh(
     'ssh',
     ['-F', sshConfig, '-o', `ConnectTimeout=${options.connectTimeoutSeconds ?? 8}`, '--', alias, command],
     {
+      env: childEnv(),
+      extendEnv: false,
       reject: false,
       timeout: options.timeoutMs ?? 30_000,
       ...(options.signal ? { cancelSignal: options.signal } : {}),

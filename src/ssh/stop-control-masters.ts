@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { childEnv } from '../child-env.ts';
 import { proxyAlias } from '../inventory/aliases.ts';
 
 /**
@@ -9,6 +10,8 @@ export async function stopControlMasters(sshConfig: string, proxyIds: string[]):
   let stopped = 0;
   for (const id of proxyIds) {
     const result = await execa('ssh', ['-F', sshConfig, '-O', 'exit', proxyAlias(id)], {
+      env: childEnv(),
+      extendEnv: false,
       reject: false,
       timeout: 10_000,
     });

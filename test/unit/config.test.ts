@@ -8,6 +8,15 @@ describe('loadConfig', () => {
     expect(config.httpPort).toBe(8740);
     expect(config.redisUrl).toBeUndefined();
     expect(config.workerConcurrency).toBe(4);
+    expect(config.runsKeepDays).toBe(14);
+    expect(config.runsKeepCount).toBe(1000);
+  });
+
+  it('reads how long and how many run dirs are kept', () => {
+    const config = loadConfig({ OUTPOST_RUNS_KEEP_DAYS: '3', OUTPOST_RUNS_KEEP_COUNT: '50' });
+    expect([config.runsKeepDays, config.runsKeepCount]).toEqual([3, 50]);
+    expect(() => loadConfig({ OUTPOST_RUNS_KEEP_DAYS: '0' })).toThrow(/OUTPOST_RUNS_KEEP_DAYS: .*"0"/);
+    expect(() => loadConfig({ OUTPOST_RUNS_KEEP_COUNT: 'all' })).toThrow(/OUTPOST_RUNS_KEEP_COUNT: .*"all"/);
   });
 
   it('names the variable and quotes the bad value', () => {

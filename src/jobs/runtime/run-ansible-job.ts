@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildCommand } from '../../ansible/build-command.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
@@ -6,7 +6,9 @@ import type { AnsibleEvent } from '../../ansible/ansible-event.ts';
 import { killProcessesMentioning } from '../../ansible/kill-process-group.ts';
 import type { RunResult } from '../../ansible/run-playbook.ts';
 import { describeFailedHosts, type HostSummary } from '../../ansible/summarize-run.ts';
+import { explainReservedExtraVar } from '../../domain/reserved-extra-var.ts';
 import { ValidationError } from '../../errors.ts';
+import type { JobRecord } from '../../queue/job-record.ts';
 import { classifySshFailure } from '../../ssh/classify-ssh-failure.ts';
 import { explainSshFailure } from '../../ssh/explain-ssh-failure.ts';
 import { explainRunDirError } from './explain-run-dir-error.ts';
@@ -21,7 +23,7 @@ import { diagnoseUnreachable } from './diagnose-unreachable.ts';
 export interface AnsibleJobPlan {
   /** Absolute playbook path. */
   playbook: string;
-  /** Extra vars without secrets; merged under the job's own `options.extraVars`. */
+  /** Extra vars without secrets; they win over the job's own `options.extraVars`, which may not name them. */
   extraVars?: Record<string, unknown>;
   /** Extra vars holding secrets (credentials): written to a 0600 file removed when the run ends. */
   secretVars?: Record<string, unknown>;
@@ -38,19 +40,14 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
   const dir = path.join(deps.runsDir, job.id);
   const secretFiles: string[] = [];
   const controlDirs: string[] = [];
+  const extraVars = await mergeExtraVars(deps.rootDir, job, plan);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const prepared = await prepareInventory(deps, dir, run);
     secretFiles.push(...prepared.secretFiles);
     controlDirs.push(...(prepared.controlDirs ?? []));
     const extraVarsFile = path.join(dir, 'extra-vars.json');
-    await writeFile(
-      extraVarsFile,
-      JSON.stringify({ ...plan.extraVars, ...options.extraVars, outpost_job_id: job.id }),
-      {
-        mode: 0o600,
-      },
-    );
+    await writeFile(extraVarsFile, JSON.stringify(extraVars), { mode: 0o600 });
     const extraVarsFiles = [extraVarsFile];
     if (plan.secretVars) {
       const secretFile = path.join(dir, 'secret-vars.json');
@@ -233,6 +230,33 @@ async function prepareInventory(deps: JobDeps, dir: string, run: JobRun): Promis
   }
   if (!deps.prepareInventory) throw new Error('no inventory writer is configured on this worker');
   return deps.prepareInventory(dir, run.job);
+}
+
+/**
+ * The run's extra vars: the job's own under Outpost's, so Outpost's always win. A job's own var that names
+ * one of Outpost's (reserved, or set by this plan) is refused: the API refuses it at submit, and a job
+ * record that got around the API is refused here before anything runs.
+ */
+async function mergeExtraVars(
+  rootDir: string,
+  job: JobRecord,
+  plan: AnsibleJobPlan,
+): Promise<Record<string, unknown>> {
+  const own = job.options?.extraVars ?? {};
+  const names = Object.keys(own);
+  if (names.length === 0) return { ...plan.extraVars, outpost_job_id: job.id };
+  // Outpost's own plays are recognized by where they really are, whatever path led to them.
+  const [root, playbook] = await Promise.all([realpath(rootDir), realpath(plan.playbook)]);
+  const relative = path.relative(root, playbook).split(path.sep).join('/');
+  for (const name of names) {
+    const reason =
+      explainReservedExtraVar(job.kind, relative, name) ??
+      (name in (plan.extraVars ?? {}) || name in (plan.secretVars ?? {})
+        ? `reserved: set by Outpost for this run of ${relative}`
+        : undefined);
+    if (reason) throw new ValidationError(`options.extraVars.${name}`, reason);
+  }
+  return { ...own, ...plan.extraVars, outpost_job_id: job.id };
 }
 
 /** Waits `ms` or until the job is canceled; its abort listener goes with it, so none outlives the run. */

@@ -51,7 +51,12 @@ describe('createServices: the whole service started and stopped in-process', () 
     const { services, client, config } = await startInProcess({
       varDir: path.join(tmp, 'var-run'),
       roles: ['api', 'worker'],
-      env: { OUTPOST_REDIS_URL: redis.url, OUTPOST_REDIS_PREFIX: 'svc1:', OUTPOST_KILL_GRACE_MS: '1000' },
+      env: {
+        OUTPOST_REDIS_URL: redis.url,
+        OUTPOST_REDIS_PREFIX: 'svc1:',
+        OUTPOST_KILL_GRACE_MS: '1000',
+        OUTPOST_SHUTDOWN_GRACE_SECONDS: '0',
+      },
     });
     const port = Number(new URL(services.url ?? '').port);
     const ping = await client.request<JobRecord>('POST', '/v1/jobs', {
@@ -77,9 +82,11 @@ describe('createServices: the whole service started and stopped in-process', () 
     const connection = new Redis(redis.url);
     try {
       const recorded = await new JobStore(connection, config.redisPrefix).get(slow.id);
-      // Graceful shutdown (a grace for running jobs) is not built yet: the job is recorded as ended by the stop.
+      // No grace period, and a user's playbook is not known to be safe to re-run: it fails, saying how to re-queue it.
       expect(recorded.status).toBe('failed');
-      expect(recorded.reason).toMatch(/shut down while the job was running/);
+      expect(recorded.reason).toMatch(
+        /^worker w-\S+ shut down while the job was running; not re-queued: a run-playbook job is re-queued only with options.safeToRerun$/,
+      );
     } finally {
       connection.disconnect();
     }

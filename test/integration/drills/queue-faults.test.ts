@@ -1,11 +1,16 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryPaths } from '../../../src/inventory/inventory-paths.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
+import { recordTestSecret } from '../../support/test-evidence.ts';
 import {
   api,
+  fixtureSleeps,
   processesMentioning,
   readSse,
   startOutpost,
@@ -18,6 +23,8 @@ let redis: TestRedis;
 let varDir: string;
 let outpost: OutpostProcess;
 let admin: Redis;
+let hanging: { port: number; close(): Promise<void> } | undefined;
+const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -34,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   admin?.disconnect();
+  await hanging?.close();
   await outpost?.stop();
   await redis?.stop();
   if (varDir) await rm(varDir, { recursive: true, force: true });
@@ -84,7 +92,7 @@ describe('drill: Redis restarts with one job running and several queued', () => 
     const before = await serviceHandles(pid);
 
     const running = await submit(outpost.url, 6);
-    await until('the first job sleeps', async () => (await processesMentioning('sleep 6')).length > 0);
+    await until('the first job sleeps', async () => (await fixtureSleeps(6)).length > 0);
     const queued = [await submit(outpost.url, 1), await submit(outpost.url, 1), await submit(outpost.url, 1)];
     for (const id of queued)
       expect((await api(outpost.url, 'GET', `/v1/jobs/${id}`)).body.status).toBe('queued');
@@ -123,13 +131,43 @@ describe('drill: Redis restarts with one job running and several queued', () => 
   });
 });
 
+/**
+ * A VM whose sshd sends its banner and then hangs (a fault, not a stand-in for sshd): an enrollment
+ * against it stays mid-run, with its password and keys in the run dir, for as long as the drill needs.
+ */
+async function startHangingSshd(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    socket.write('SSH-2.0-OpenSSH_9.2p1 hangs-after-banner\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
 describe('drill: kill -9 of a worker node mid-job', () => {
-  it('fails the job with the reason, and leaves no process, Redis connection or listener of the dead node', async () => {
+  it("fails the job with the reason, removes the run's secrets, and leaves no process, Redis connection or listener of the dead node", async () => {
     const clientsBefore = await redisClients();
     const apiHandles = await serviceHandles(outpost.child.pid as number);
     // The first node would take the job too: keep it busy first, so the doomed node takes it.
     const busy = await submit(outpost.url, 20);
-    await until('the first node is busy', async () => (await processesMentioning('sleep 20')).length > 0);
+    await until('the first node is busy', async () => (await fixtureSleeps(20)).length > 0);
     const doomed = await startOutpost({
       redisUrl: redis.url,
       varDir,
@@ -137,11 +175,32 @@ describe('drill: kill -9 of a worker node mid-job', () => {
       name: 'doomed',
       env: { OUTPOST_WORKER_CONCURRENCY: '1' },
     });
-    const id = await submit(outpost.url, 45);
+    hanging = await startHangingSshd();
+    expect((await api(outpost.url, 'POST', '/v1/projects', { id: 'drill' })).status).toBe(201);
+    const host = { id: 'hangs', project: 'drill', address: '127.0.0.1', sshPort: hanging.port };
+    expect((await api(outpost.url, 'POST', '/v1/hosts', host)).status).toBe(201);
+    const password = `drill-${randomBytes(12).toString('base64url')}`;
+    await recordTestSecret(password);
+    const submitted = await api(outpost.url, 'POST', '/v1/jobs', {
+      kind: 'enroll',
+      hosts: ['hangs'],
+      credentials: { user: 'debian', password },
+    });
+    expect(submitted.status).toBe(202);
+    const id = String(submitted.body.id);
+    const runDir = path.join(varDir, 'runs', id);
+    const secretVars = path.join(runDir, 'secret-vars.json');
+    const keysDir = path.join(runDir, 'keys');
+    const controlDir = inventoryPaths(runDir).controlDir;
     await until(
-      'the doomed worker runs the job',
-      async () => (await processesMentioning('sleep 45')).length > 0,
+      'the doomed worker runs the enrollment, its password and key on disk',
+      async () =>
+        (await processesMentioning(runDir)).length > 0 &&
+        (await exists(secretVars)) &&
+        (await exists(path.join(keysDir, 'project'))),
     );
+    expect(controlDir.startsWith(os.tmpdir())).toBe(true); // a long run dir: sockets under the temp dir
+    expect(await exists(controlDir)).toBe(true);
     const doomedPid = doomed.child.pid as number;
     const runPids = await descendants(doomedPid);
     expect(runPids.length).toBeGreaterThan(0);
@@ -150,10 +209,18 @@ describe('drill: kill -9 of a worker node mid-job', () => {
     const job = await waitForEnd(outpost.url, id, 30_000);
     expect(job.status).toBe('failed');
     expect(String(job.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
-    await until('the run is gone', async () => (await processesMentioning('sleep 45')).length === 0, 10_000);
+    await until('the run is gone', async () => (await processesMentioning(runDir)).length === 0, 10_000);
     expect(await stillRunning(runPids)).toEqual([]);
+    // The log ends once recovery is done with the run: then it has removed what held secrets, and the
+    // control-socket dir; the record of the run stays.
     const end = (await readSse(outpost.url, id)).at(-1);
     expect(end?.type).toBe('end');
+    expect(await exists(secretVars)).toBe(false);
+    expect(await exists(keysDir)).toBe(false);
+    expect(await exists(controlDir)).toBe(false);
+    expect(JSON.parse(await readFile(path.join(runDir, 'command.json'), 'utf8'))).toContain(
+      path.join(ROOT, 'playbooks/enroll.yml'),
+    );
 
     await api(outpost.url, 'POST', `/v1/jobs/${busy}/cancel`);
     await waitForEnd(outpost.url, busy);

@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import {
   api,
+  fixtureSleeps,
   processesMentioning,
   readSse,
   startOutpost,
@@ -13,6 +14,8 @@ import {
   type OutpostProcess,
 } from './start-outpost.ts';
 
+const MASTER_KEY = 'a1'.repeat(32);
+const OLD_RUN = 'job-from-last-month';
 let redis: TestRedis;
 let varDir: string;
 let outpost: OutpostProcess;
@@ -20,7 +23,18 @@ let outpost: OutpostProcess;
 beforeAll(async () => {
   redis = await startRedis();
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-api-'));
-  outpost = await startOutpost({ redisUrl: redis.url, varDir, roles: ['api', 'worker'], name: 'serve' });
+  // A run dir left by an earlier life of the service, a month old: rotated away when the worker starts.
+  await mkdir(path.join(varDir, 'runs', OLD_RUN), { recursive: true });
+  const monthAgo = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+  await utimes(path.join(varDir, 'runs', OLD_RUN), monthAgo, monthAgo);
+  outpost = await startOutpost({
+    redisUrl: redis.url,
+    varDir,
+    roles: ['api', 'worker'],
+    name: 'serve',
+    // Secrets and an agent socket the service has: none may reach ansible-playbook.
+    env: { OUTPOST_MASTER_KEY: MASTER_KEY, SSH_AUTH_SOCK: '/tmp/outpost-test-agent.sock' },
+  });
 });
 
 afterAll(async () => {
@@ -156,7 +170,7 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
       options: { extraVars: { sleep_seconds: 41 } },
     });
     const stream = readSse(outpost.url, id);
-    await until(async () => (await processesMentioning('sleep 41')).length > 0);
+    await until(async () => (await fixtureSleeps(41)).length > 0);
     const { body: running } = await api(outpost.url, 'GET', `/v1/jobs/${id}`);
     expect(running.status).toBe('running');
     const pgid = Number(running.pgid);
@@ -174,7 +188,7 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
       data: JSON.stringify({ status: 'canceled', reason: 'canceled on request' }),
     });
 
-    expect(await processesMentioning('sleep 41')).toEqual([]);
+    expect(await fixtureSleeps(41)).toEqual([]);
     expect(await processesMentioning(path.join(varDir, 'runs', id))).toEqual([]);
     expect([...(await pgidsOf()).values()]).not.toContain(pgid);
     const again = await api(outpost.url, 'POST', `/v1/jobs/${id}/cancel`);
@@ -201,8 +215,35 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
       reason: "the job's time limit of 3 s ran out (given with the job: options.timeoutSeconds, --timeout)",
     });
     expect(second).toMatchObject({ status: 'timeout', reason: 'no output for 3 s' });
-    expect(await processesMentioning('sleep 43')).toEqual([]);
-    expect(await processesMentioning('sleep 44')).toEqual([]);
+    expect(await fixtureSleeps(43)).toEqual([]);
+    expect(await fixtureSleeps(44)).toEqual([]);
+  });
+
+  it('starts ansible-playbook with a minimal environment: no secret of the service, no ssh agent', async () => {
+    const id = await submit({
+      kind: 'run-playbook',
+      hosts: ['localhost'],
+      playbook: 'test/fixtures/playbooks/dump-env.yml',
+    });
+    const job = await waitForEnd(outpost.url, id);
+    expect(job.status, String(job.reason)).toBe('successful');
+    const output = (await readSse(outpost.url, id))
+      .filter((e) => e.type === 'stdout')
+      .map((e) => e.data)
+      .join('\n');
+    const taskEnv = [...output.matchAll(/^\s+"([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]);
+    expect(output).toContain('"task-env:"');
+    expect(taskEnv).toEqual(expect.arrayContaining(['PATH', 'HOME', 'ANSIBLE_CONFIG']));
+    expect(taskEnv.filter((name) => name?.startsWith('OUTPOST_') && name !== 'OUTPOST_EVENT_FD')).toEqual([]);
+    expect(taskEnv).not.toContain('SSH_AUTH_SOCK');
+    expect(output).toContain('"msg": "playbook-env: -,-,-"');
+    for (const secret of [outpost.token, MASTER_KEY]) expect(output).not.toContain(secret);
+  });
+
+  it('keeps run dirs for a while only: one older than OUTPOST_RUNS_KEEP_DAYS (14) is gone, recent ones stay', async () => {
+    const runs = await readdir(path.join(varDir, 'runs'));
+    expect(runs).not.toContain(OLD_RUN);
+    expect(runs.length).toBeGreaterThan(0);
   });
 
   it('returns the same job for the same idempotency key', async () => {
@@ -310,7 +351,7 @@ describe('the API refuses what it must', () => {
       }),
     ).toMatchObject({
       status: 400,
-      field: 'body.options.extraVars',
+      field: 'body.options.extraVars.ansible_ssh_common_args',
     });
     expect(await problem('POST', '/v1/jobs', { ...job, options: { limit: '--syntax-check' } })).toMatchObject(
       {
@@ -323,6 +364,40 @@ describe('the API refuses what it must', () => {
     expect(String(secret.detail)).not.toContain('xxxx');
     expect(await problem('POST', '/v1/jobs', '{"kind": ')).toMatchObject({ status: 400, field: 'body' });
     expect(await problem('POST', '/v1/jobs', [job])).toMatchObject({ status: 400, field: 'body' });
+  });
+
+  it("refuses a job's extra var that would override Outpost's own, naming it, and queues nothing", async () => {
+    const before = (await api<unknown[]>(outpost.url, 'GET', '/v1/jobs')).body.length;
+    const mallory =
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDFZLf2ESsXUCAdO2LfCt4MjqgEHqJnW775BrT4CH96B mallory';
+    const enroll = await problem('POST', '/v1/jobs', {
+      kind: 'enroll',
+      hosts: ['web-1'],
+      credentials: { password: 'pw' },
+      options: { extraVars: { cloudroot_authorized_keys: [mallory] } },
+    });
+    expect(enroll).toMatchObject({ status: 400, field: 'body.options.extraVars.cloudroot_authorized_keys' });
+    expect(String(enroll.detail)).toMatch(/^body\.options\.extraVars\.cloudroot_authorized_keys: reserved/);
+    const deploy = await problem('POST', '/v1/jobs', {
+      kind: 'deploy-agent',
+      project: 'shop',
+      options: { extraVars: { telegraf_influxdb_urls: ['http://203.0.113.66:8086'] } },
+    });
+    expect(deploy).toMatchObject({ status: 400, field: 'body.options.extraVars.telegraf_influxdb_urls' });
+    const ownPlay = await problem('POST', '/v1/jobs', {
+      kind: 'run-playbook',
+      hosts: ['web-1'],
+      playbook: 'playbooks/enroll.yml',
+      options: { extraVars: { cloudroot_authorized_keys: [mallory] } },
+    });
+    expect(ownPlay).toMatchObject({ status: 400, field: 'body.options.extraVars.cloudroot_authorized_keys' });
+    const password = await problem('POST', '/v1/jobs', {
+      ...job,
+      options: { extraVars: { ansible_become_password: 'hunter2-secret' } },
+    });
+    expect(password).toMatchObject({ status: 400, field: 'body.options.extraVars.ansible_become_password' });
+    expect(String(password.detail)).not.toContain('hunter2');
+    expect((await api<unknown[]>(outpost.url, 'GET', '/v1/jobs')).body.length).toBe(before);
   });
 
   it('refuses an oversized body with 413', async () => {

@@ -13,7 +13,7 @@ export interface OutpostProcess {
   logFile: string;
   /** SIGTERM, then SIGKILL after 10 s. */
   stop(): Promise<void>;
-  /** kill -9, as a crash would. */
+  /** kill -9, as a crash would; its var dir goes to the evidence when a surviving node on it stops. */
   crash(): Promise<void>;
 }
 
@@ -48,6 +48,8 @@ export async function startOutpost(options: {
         OUTPOST_ALLOW_LOCAL_RUNS: '1',
         OUTPOST_WORKER_HEARTBEAT_MS: '1500',
         OUTPOST_KILL_GRACE_MS: '2000',
+        // Shorter than stop()'s SIGKILL deadline, so a stop with a job running stays a graceful one.
+        OUTPOST_SHUTDOWN_GRACE_SECONDS: '5',
         OUTPOST_SSE_HEARTBEAT_MS: '1000',
         OUTPOST_LOG_LEVEL: 'info',
         ...options.env,
@@ -65,14 +67,14 @@ export async function startOutpost(options: {
     if (Date.now() > deadline) throw new Error(`outpost serve not ready in 30 s; see ${logFile}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
+  const stopWith = async (signal: NodeJS.Signals, keep = true): Promise<void> => {
     process.removeListener('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-    await keepEvidence(options.varDir, `outpost-${options.name}`); // logs and run dirs, for the secrets scan
+    if (keep) await keepEvidence(options.varDir, `outpost-${options.name}`); // logs and run dirs, for the secrets scan
   };
   return {
     child,
@@ -80,7 +82,8 @@ export async function startOutpost(options: {
     token: TEST_TOKEN,
     logFile,
     stop: () => stopWith('SIGTERM'),
-    crash: () => stopWith('SIGKILL'),
+    // Not kept at the crash: a run cut short holds its secrets until recovery (by a node that stops later) removes them.
+    crash: () => stopWith('SIGKILL', false),
   };
 }
 
@@ -197,6 +200,22 @@ export function waitForEnd(
   timeoutMs?: number,
 ): Promise<Record<string, unknown>> {
   return waitForStatus(base, jobId, [...FINAL_STATUSES], timeoutMs);
+}
+
+/**
+ * Pids of the slow.yml fixture's `sleep SECONDS`, by its whole command line: on this shared machine
+ * "sleep 4" would also find another test's or another person's "sleep 45". Use a duration no other
+ * test file uses (they run at the same time).
+ */
+export async function fixtureSleeps(seconds: number): Promise<number[]> {
+  const pids = await processesMentioning(`sleep ${seconds}`);
+  const exact = await Promise.all(
+    pids.map(
+      async (pid) =>
+        (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')) === `sleep\0${seconds}\0`,
+    ),
+  );
+  return pids.filter((_, i) => exact[i]);
 }
 
 /** Pids of processes whose command line contains `marker`. */

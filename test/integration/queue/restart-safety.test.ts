@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import {
   api,
+  fixtureSleeps,
   processesMentioning,
   readSse,
   startOutpost,
@@ -59,17 +60,22 @@ async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise
 }
 
 describe('restart safety and scale-out', () => {
-  it('fails a job whose worker was killed -9, with the reason, keeps its log, and kills its run', async () => {
-    const doomed = await startWorker('doomed');
+  it('fails a job whose worker was killed -9, with the reason, keeps its log, and kills its run at once', async () => {
+    // Heartbeats that outlive the test's wait: the heir knows the dead worker by its process, not by a silence.
+    const slowBeat = { OUTPOST_WORKER_HEARTBEAT_MS: '120000' };
+    const doomed = await startWorker('doomed', slowBeat);
     const id = await submit(45);
-    await until(async () => (await processesMentioning('sleep 45')).length > 0);
+    await until(async () => (await fixtureSleeps(45)).length > 0);
     await doomed.crash();
+    // Nothing else stops the play until a worker on this machine starts.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await fixtureSleeps(45)).length).toBeGreaterThan(0);
 
-    await startWorker('heir');
+    await startWorker('heir', slowBeat);
     const job = await waitForStatus(apiNode.url, id, ['failed', 'successful', 'canceled', 'timeout'], 30_000);
     expect(job.status).toBe('failed');
     expect(String(job.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
-    await until(async () => (await processesMentioning('sleep 45')).length === 0, 10_000);
+    await until(async () => (await fixtureSleeps(45)).length === 0, 10_000);
     expect(await processesMentioning(path.join(varDir, 'runs', id))).toEqual([]);
 
     const entries = await readSse(apiNode.url, id);

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../../src/errors.ts';
 import { HostKeyChangedError } from '../../../src/domain/host-key-changed-error.ts';
 import { Registry } from '../../../src/registry/registry.ts';
+import { writeProjectInventory } from '../../../src/registry/write-project-inventory.ts';
 import { KeyStore } from '../../../src/secrets/key-store.ts';
 import { generateKeypair } from '../../../src/secrets/generate-keypair.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
@@ -16,6 +20,7 @@ describe('Registry on a real Redis', () => {
   let redis: Redis;
   let registry: Registry;
   let keys: KeyStore;
+  let prefix: string;
 
   beforeAll(async () => {
     server = await startRedis();
@@ -27,7 +32,7 @@ describe('Registry on a real Redis', () => {
   });
   beforeEach(async () => {
     // A unique prefix per test: nothing leaks between tests.
-    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    prefix = `t${randomBytes(4).toString('hex')}:`;
     keys = new KeyStore(redis, randomBytes(32), prefix);
     registry = new Registry(redis, prefix, { keys });
     await registry.createProject({ id: 'acme' });
@@ -151,6 +156,47 @@ describe('Registry on a real Redis', () => {
     expect(await keys.projectPublicKey('acme')).toBe(next);
     expect(await keys.projectPrivateKey('acme')).toMatch(/OPENSSH PRIVATE KEY/);
     await expect(keys.nextProjectPrivateKey('acme')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses a value tampered with in Redis, naming the entity and field, and never writes it into an inventory', async () => {
+    await registry.createProxy(proxy);
+    await registry.createHost({ id: 'vm1', project: 'acme', address: '198.51.100.5' });
+    const tamper = async (kind: string, id: string, change: Record<string, unknown>): Promise<void> => {
+      const key = `${prefix}${kind}:${id}`;
+      const stored = JSON.parse((await redis.get(key)) ?? '{}') as Record<string, unknown>;
+      await redis.set(key, JSON.stringify({ ...stored, ...change }));
+    };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-tampered-'));
+    try {
+      await tamper('host', 'vm1', { address: '1.2.3.4\n  ProxyCommand touch /tmp/pwned' });
+      await expect(registry.getHost('vm1')).rejects.toThrow(
+        /^host "vm1" in the registry is invalid: address: expected an IPv4 or IPv6 address or a DNS host name, got "1\.2\.3\.4\\n {2}ProxyCommand touch \/tmp\/pwned"/,
+      );
+      await expect(registry.listHosts({ project: 'acme' })).rejects.toThrow(
+        /^host "vm1" in the registry is invalid: address/,
+      );
+      await expect(writeProjectInventory({ registry, keys }, 'acme', dir)).rejects.toThrow(/host "vm1"/);
+      expect(await readdir(dir)).toEqual([]);
+
+      // A fixed value reads again; a tampered proxy, or an interpreter path with a command in it, is refused too.
+      await registry.updateHost('vm1', { address: '198.51.100.5' });
+      expect((await registry.getHost('vm1')).address).toBe('198.51.100.5');
+      await tamper('host', 'vm1', { facts: { interpreter: '/usr/bin/python3; touch /tmp/pwned' } });
+      await expect(registry.getHost('vm1')).rejects.toThrow(
+        /^host "vm1" in the registry is invalid: facts\.interpreter/,
+      );
+      await registry.deleteHost('vm1'); // an operator can still remove what cannot be read
+      await tamper('proxy', 'edge', { user: 'cloudroot\nHost *\n  ProxyCommand touch /tmp/pwned' });
+      await expect(registry.listProxies()).rejects.toThrow(/^proxy "edge" in the registry is invalid: user/);
+      await expect(writeProjectInventory({ registry, keys }, 'acme', dir)).rejects.toThrow(/proxy "edge"/);
+      await tamper('project', 'acme', { publicKeys: { admin: 'x', project: 'y' } });
+      await expect(registry.getProject('acme')).rejects.toThrow(
+        /^project "acme" in the registry is invalid: publicKeys\.admin/,
+      );
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('promotes nothing when the project record cannot take the new key', async () => {
