@@ -82,6 +82,10 @@ export interface Config {
   sseHeartbeatMs: number;
   /** Lifetime of a web console session in seconds (OUTPOST_SESSION_HOURS, 1 to 2160). Default 12 h. */
   sessionTtlSeconds: number;
+  /** How long audit entries are kept (OUTPOST_AUDIT_RETENTION_DAYS, 1 to 3650). Default 90 days. */
+  auditRetentionSeconds: number;
+  /** Audit entries kept at most, the oldest trimmed first (OUTPOST_AUDIT_MAX_ENTRIES). Default 100000. */
+  auditMaxEntries: number;
 }
 
 /** What a client command (`outpost job list`, ...) needs: where the API is and the token. */
@@ -124,6 +128,8 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     logRetentionSeconds: integer(env, 'OUTPOST_LOG_RETENTION_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     sseHeartbeatMs: integer(env, 'OUTPOST_SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
     sessionTtlSeconds: integer(env, 'OUTPOST_SESSION_HOURS', 12, 1, 24 * 90) * 3600,
+    auditRetentionSeconds: integer(env, 'OUTPOST_AUDIT_RETENTION_DAYS', 90, 1, 3650) * 86_400,
+    auditMaxEntries: integer(env, 'OUTPOST_AUDIT_MAX_ENTRIES', 100_000, 1000, 100_000_000),
   };
 }
 

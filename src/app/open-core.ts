@@ -14,6 +14,7 @@ import { createSealer, type Sealer } from '../queue/sealer.ts';
 import { Registry } from '../registry/registry.ts';
 import { KeyStore } from '../secrets/key-store.ts';
 import { loadMasterKey } from '../secrets/load-master-key.ts';
+import { TokenStore } from '../secrets/token-store.ts';
 import type { ShutdownStack } from './shutdown-stack.ts';
 
 /** What every role shares: one Redis (embedded or configured), the stores on it, the master key's sealer. */
@@ -27,6 +28,10 @@ export interface Core {
   registry: Registry;
   /** The event stream of GET /v1/events, fed by every registry write. */
   events: EventStore;
+  /** The audit trail (GET /v1/audit): state-changing and refused requests, jobs' ends. */
+  audit: EventStore;
+  /** Scoped API tokens, stored as hashes. */
+  tokens: TokenStore;
   keys: KeyStore;
   sealer: Sealer;
   prepareInventory: PrepareInventory;
@@ -63,6 +68,12 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
   const sealer = createSealer(masterKey);
   const keys = new KeyStore(redis, masterKey, prefix);
   const events = new EventStore(redis, { prefix });
+  const audit = new EventStore(redis, {
+    prefix,
+    name: 'audit',
+    maxEvents: config.auditMaxEntries,
+    maxAgeMs: config.auditRetentionSeconds * 1000,
+  });
   const registry = new Registry(redis, prefix, {
     keys,
     // A lost event must not fail the write it reports: readers reload what they show on reconnect.
@@ -83,6 +94,8 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     queue,
     registry,
     events,
+    audit,
+    tokens: new TokenStore(redis, prefix),
     keys,
     sealer,
     prepareInventory: createRegistryInventory({ registry, keys, writeInventory }),

@@ -30,6 +30,8 @@ export async function startApi(
   const closing = new AbortController();
   const app = createApp({
     token,
+    tokens: core.tokens,
+    audit: core.audit,
     logger,
     metrics,
     queue: core.queue,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { runPlaybook } from '../ansible/run-playbook.ts';
 import { createExecuteJob } from '../jobs/runtime/create-execute-job.ts';
 import { startJobWorker, type JobWorker } from '../queue/job-worker.ts';
+import { auditJobEnd } from './audit-job-end.ts';
 import type { RoleContext } from './role-context.ts';
 
 /** The worker role: takes jobs from the queue on its own Redis connection and runs them. */
@@ -39,7 +40,10 @@ export async function startWorker({
       keys: core.keys,
       ...(side.agent ? { agent: side.agent } : {}),
     }),
-    onJobEnd: (outcome, seconds) => metrics.observeRun(outcome.status, seconds),
+    onJobEnd: (outcome, seconds, jobId) => {
+      metrics.observeRun(outcome.status, seconds);
+      void auditJobEnd({ audit: core.audit, store: core.store, logger }, jobId, outcome);
+    },
   });
   stack.push('worker', () => worker.close());
   logger.info({ worker: worker.id, concurrency: config.workerConcurrency }, 'worker started');

@@ -15,6 +15,7 @@ export function printJob(job: JobRecord): void {
     ['hosts', hosts.length > 0 ? hosts.join(', ') : undefined],
     ['selector', job.selector ? JSON.stringify(job.selector) : undefined],
     ['playbook', job.playbook],
+    ['submitted by', job.submittedBy ? `${job.submittedBy.name} (${job.submittedBy.tokenId})` : undefined],
     ['created', formatTime(job.createdAt)],
     [
       'started',

@@ -1,5 +1,6 @@
 import type { LogEntry } from '../logs/log-entry.ts';
 import type { ApiClient } from './api-client.ts';
+import { readSse } from './read-sse.ts';
 
 /** Options of {@link followJob}. */
 export interface FollowOptions {
@@ -27,7 +28,8 @@ export async function followJob(client: ApiClient, jobId: string, options: Follo
         },
       });
       failingSince = undefined;
-      for await (const entry of readSse(response)) {
+      for await (const message of readSse(response)) {
+        const entry = JSON.parse(message.data) as LogEntry;
         if (entry.seq <= lastSeq) continue;
         lastSeq = entry.seq;
         options.onEntry(entry);
@@ -40,27 +42,6 @@ export async function followJob(client: ApiClient, jobId: string, options: Follo
       if (Date.now() - failingSince > (options.giveUpAfterMs ?? 120_000)) throw error;
       options.onReconnect?.(lastSeq, error);
       await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * 2 ** Math.min(attempt, 5))));
-    }
-  }
-}
-
-/** Parses a text/event-stream body into the log entries it carries. */
-async function* readSse(response: Response): AsyncGenerator<LogEntry> {
-  if (!response.body) return;
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      if (data) yield JSON.parse(data) as LogEntry;
     }
   }
 }

@@ -1,9 +1,10 @@
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { JOB_KINDS, JOB_STATUSES, type JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
 import { printJob } from './describe-job.ts';
 import { followJob } from './follow-job.ts';
 import { between, formatTime } from './format-time.ts';
+import { parseWholeNumber } from './parse-whole-number.ts';
 import { printRows } from './print-rows.ts';
 
 /** Exit code of a job's outcome: 0 successful, 1 failed, 2 timeout, 3 canceled. */
@@ -36,12 +37,6 @@ function describeStatus(data: string): string {
 }
 
 const list = (value: string): string[] => value.split(',').filter(Boolean);
-
-function wholeNumber(value: string): number {
-  if (!/^[1-9]\d{0,5}$/.test(value))
-    throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
 
 /** The hosts of a job for a table cell: up to three names, then how many more. */
 function summarizeHosts(job: JobRecord): string {
@@ -104,7 +99,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
     .addOption(new Option('--status <status>', 'jobs in this status').choices([...JOB_STATUSES]))
     .addOption(new Option('--kind <kind>', 'jobs of this kind').choices([...JOB_KINDS]))
     .option('--host <id>', 'jobs of this host')
-    .option('--limit <n>', 'at most this many (default 100)', wholeNumber)
+    .option('--limit <n>', 'at most this many (default 100)', parseWholeNumber)
     .option('--json', 'print JSON')
     .action(
       async (opts: {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { ClientConfig } from '../config.ts';
 import { ApiClient } from './api-client.ts';
+import { auditCommand } from './audit-command.ts';
 import { deployCommand } from './deploy-command.ts';
 import { jobCommand } from './job-commands.ts';
 import { inventoryCommand } from './inventory-command.ts';
@@ -9,6 +10,7 @@ import { addRekeyCommands } from './rekey-command.ts';
 import { addRotateKeyCommand } from './rotate-key-command.ts';
 import { registryCommands } from './registry-commands.ts';
 import { serveCommand, type ServeOptions } from './serve-command.ts';
+import { tokenCommand } from './token-commands.ts';
 
 /** What the CLI gets from main.ts. */
 export interface CliContext {
@@ -43,6 +45,8 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   program.addCommand(jobCommand(client, setExit));
   program.addCommand(deployCommand(client, setExit));
   for (const command of loginCommands(client, setExit, context.env)) program.addCommand(command);
+  program.addCommand(tokenCommand(client));
+  program.addCommand(auditCommand(client));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

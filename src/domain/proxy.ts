@@ -36,7 +36,8 @@ export interface ProxySelfTestRecord {
   detail?: string;
 }
 
-const selfTestSchema = z.strictObject({
+/** A recorded self-test, as prepare-proxy stores it on the proxy. */
+export const selfTestSchema = z.strictObject({
   at: z.iso.datetime(),
   ok: z.boolean(),
   bindAddress: ipSchema.optional(),

@@ -29,6 +29,10 @@ export interface EventStoreOptions {
   prefix?: string;
   /** Approximate number of events kept for readers resuming (XADD MAXLEN ~). Default 10000. */
   maxEvents?: number;
+  /** Events older than this are trimmed too (XTRIM MINID ~ at each publish). Default: kept until MAXLEN. */
+  maxAgeMs?: number;
+  /** Name of the stream under the prefix. Default `events`; the audit trail is another stream, `audit`. */
+  name?: string;
 }
 
 type RawEntry = [id: string, fields: string[]];
@@ -44,11 +48,13 @@ export class EventStore {
   readonly #redis: Redis;
   readonly #key: string;
   readonly #maxEvents: number;
+  readonly #maxAgeMs: number | undefined;
 
   constructor(redis: Redis, options: EventStoreOptions = {}) {
     this.#redis = redis;
-    this.#key = `${options.prefix ?? 'outpost:'}events`;
+    this.#key = `${options.prefix ?? 'outpost:'}${options.name ?? 'events'}`;
     this.#maxEvents = options.maxEvents ?? 10_000;
+    this.#maxAgeMs = options.maxAgeMs;
   }
 
   /** Appends events in order; resolves to the id of the last one. */
@@ -73,16 +79,24 @@ export class EventStore {
         JSON.stringify(event.data),
       );
     }
+    if (this.#maxAgeMs !== undefined)
+      pipeline.xtrim(this.#key, 'MINID', '~', `${Date.now() - this.#maxAgeMs}-0`);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error !== null);
     if (failed?.[0]) throw failed[0];
-    return String(results.at(-1)?.[1]);
+    return String(results[events.length - 1]?.[1]);
   }
 
   /** The id of the newest event, `0-0` when there is none: where a reader that wants only new events starts. */
   async lastId(): Promise<string> {
     const raw = (await this.#redis.xrevrange(this.#key, '+', '-', 'COUNT', 1)) as RawEntry[];
     return raw[0]?.[0] ?? '0-0';
+  }
+
+  /** The newest `count` events, oldest first. */
+  async tail(count: number): Promise<OutpostEvent[]> {
+    const raw = (await this.#redis.xrevrange(this.#key, '+', '-', 'COUNT', count)) as RawEntry[];
+    return raw.reverse().map(toEvent);
   }
 
   /** Events after `afterId`, oldest first, at most `count`. */

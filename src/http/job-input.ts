@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { nameSchema } from '../domain/name.ts';
 import { explainReservedExtraVar } from '../domain/reserved-extra-var.ts';
-import { PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
+import { PLAYBOOK_DIRS, PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
 import { passphraseSchema, selectorNetworkSchema, tagSchema } from './job-input-guards.ts';
 
@@ -102,7 +102,16 @@ export const jobInputSchema = z
       })
       .strict()
       .optional(),
-    playbook: z.string().max(300).regex(PLAYBOOK_PATTERN, 'expected a relative .yml path').optional(),
+    playbook: z
+      .string()
+      .max(300)
+      .regex(PLAYBOOK_PATTERN, 'expected a relative .yml path')
+      // Refused at the door, not only when the worker resolves it: no path outside the playbook folders.
+      .refine(
+        (file) => PLAYBOOK_DIRS.some((dir) => file.startsWith(`${dir}/`)),
+        `expected a playbook under ${PLAYBOOK_DIRS.map((dir) => `${dir}/`).join(' or ')}`,
+      )
+      .optional(),
     options: jobOptions.optional(),
     priority: z.number().int().min(1).max(100).optional(),
     idempotencyKey: z

@@ -30,6 +30,7 @@ const TITLES: Record<number, string> = {
 /** Sends `error` as application/problem+json; an unknown error is a 500 without any detail of it. */
 export function sendProblem(res: Response, error: unknown): void {
   const problem = toProblem(error);
+  res.locals.problemCode = problem.code;
   if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="outpost"');
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }

@@ -20,7 +20,11 @@ export interface JobQueueOptions {
 export interface SubmitOptions {
   /** The same key returns the same job instead of a new one. */
   idempotencyKey?: string;
+  /** Keys are looked up only among this scope's (a project's), so no tenant gets another's job. Default `*`. */
+  idempotencyScope?: string;
   credentials?: JobCredentials;
+  /** The token that submits it, shown on the job. */
+  submittedBy?: JobRecord['submittedBy'];
 }
 
 /** Submits and cancels jobs: the record in the JobStore, the id on the BullMQ queue. */
@@ -54,8 +58,9 @@ export class JobQueue {
       createdAt: new Date().toISOString(),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(options.credentials ? { hasCredentials: true } : {}),
+      ...(options.submittedBy ? { submittedBy: options.submittedBy } : {}),
     };
-    const { record: job, created } = await this.#store.create(record);
+    const { record: job, created } = await this.#store.create(record, undefined, options.idempotencyScope);
     if (!created) return { job, created };
     if (options.credentials && this.#sealer) {
       const sealed = this.#sealer.seal(job.id, JSON.stringify(options.credentials));

@@ -91,4 +91,6 @@ export interface JobRecord extends JobSpec {
   cancelRequested?: boolean;
   /** Times a shutting-down worker stopped the job and put it back on the queue. */
   requeues?: number;
+  /** The token that submitted it: id and name, never the token. */
+  submittedBy?: { tokenId: string; name: string };
 }

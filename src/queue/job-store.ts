@@ -20,9 +20,10 @@ return 1
 /** Filters of {@link JobStore.list}. */
 export interface JobFilter {
   status?: JobStatus;
+  /** Only jobs of this project (a job of no project, a local run, matches none). */
+  project?: string;
   kind?: string;
   host?: string;
-  project?: string;
   limit?: number;
 }
 
@@ -45,15 +46,18 @@ export class JobStore {
   }
 
   /**
-   * Stores a new record unless `idempotencyKey` already names a job; resolves to the stored record and
-   * whether it was created now.
+   * Stores a new record unless `idempotencyKey` already names a job of `scope`; resolves to the stored
+   * record and whether it was created now. A project's keys (`shop/<key>`: `/` is never in a key) cannot
+   * reach a job of `*` or of another project.
    */
   async create(
     record: JobRecord,
     ttlSeconds = 30 * 24 * 3600,
+    scope = '*',
   ): Promise<{ record: JobRecord; created: boolean }> {
     if (record.idempotencyKey) {
-      const idemKey = `${this.#prefix}job-idem:${record.idempotencyKey}`;
+      const scoped = scope === '*' ? record.idempotencyKey : `${scope}/${record.idempotencyKey}`;
+      const idemKey = `${this.#prefix}job-idem:${scoped}`;
       const claimed = await this.#redis.set(idemKey, record.id, 'EX', ttlSeconds, 'NX');
       if (claimed !== 'OK') {
         const existing = await this.#redis.get(idemKey);
@@ -153,8 +157,8 @@ export class JobStore {
 
 function matches(record: JobRecord, filter: JobFilter): boolean {
   if (filter.status && record.status !== filter.status) return false;
-  if (filter.kind && record.kind !== filter.kind) return false;
   if (filter.project && record.project !== filter.project) return false;
+  if (filter.kind && record.kind !== filter.kind) return false;
   if (filter.host && !(record.hosts ?? []).includes(filter.host) && !(filter.host in (record.result ?? {})))
     return false;
   return true;

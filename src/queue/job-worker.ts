@@ -34,8 +34,8 @@ export interface JobWorkerOptions {
   heartbeatMs?: number;
   /** How long `close()` lets running jobs finish before it stops them. Default 0. */
   graceMs?: number;
-  /** Called when a job ends (metrics). */
-  onJobEnd?: (outcome: JobOutcome, seconds: number) => void;
+  /** Called when a job ends (metrics, the audit trail). */
+  onJobEnd?: (outcome: JobOutcome, seconds: number, jobId: string) => void;
 }
 
 /** A running worker. */
@@ -208,7 +208,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     });
     await logs.append(jobId, 'status', final);
     await logs.append(jobId, 'end', final);
-    options.onJobEnd?.(outcome, (Date.now() - startedAt.getTime()) / 1000);
+    options.onJobEnd?.(outcome, (Date.now() - startedAt.getTime()) / 1000, jobId);
     logger.info({ job: jobId, status: outcome.status }, 'job ended');
   };
 

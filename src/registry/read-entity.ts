@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hostInputSchema, hostPatchSchema, hostProbeSchema } from '../domain/host.ts';
 import { parseInput } from '../domain/parse-input.ts';
 import { projectInputSchema } from '../domain/project.ts';
-import { proxyInputSchema } from '../domain/proxy.ts';
+import { proxyInputSchema, selfTestSchema } from '../domain/proxy.ts';
 import { publicKeySchema } from '../domain/ssh-key-line.ts';
 import { CorruptEntityError, ValidationError } from '../errors.ts';
 
@@ -15,7 +15,7 @@ const STORED: Record<EntityKind, z.ZodType> = {
     createdAt: z.iso.datetime(),
     publicKeys: z.strictObject({ admin: publicKeySchema, project: publicKeySchema }),
   }),
-  proxy: proxyInputSchema,
+  proxy: proxyInputSchema.extend({ selfTest: selfTestSchema.optional() }),
   host: hostInputSchema.extend({
     login: hostPatchSchema.shape.login.unwrap(),
     agent: hostPatchSchema.shape.agent.unwrap(),

@@ -322,4 +322,78 @@ describe('the web console in Chromium', () => {
     const replayed = await call('GET', '/v1/hosts', { cookie });
     expect(replayed.status).toBe(401);
   });
+
+  it('limits a viewer token of the project to its project, and offers it no action', async () => {
+    // Another tenant, made after the first page loads: neither its host nor its events reach the viewer.
+    const viewer = await mission.api<{ token: string }>('POST', '/v1/tokens', {
+      name: 'auditor',
+      scope: PROJECT,
+      role: 'viewer',
+    });
+    consoleErrors.length = 0;
+    await page.goto(`${base}/fleet`);
+    await page.getByLabel('API token').fill(viewer.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    await mission.api('POST', '/v1/projects', { id: 'other-co' });
+    await mission.api('POST', '/v1/hosts', { id: 'other-vm', project: 'other-co', address: '203.0.113.250' });
+    const rows = page.locator('table.hosts tbody tr[data-host]');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await page.locator('[data-count="all"]').textContent()).toBe('2');
+    expect(await page.locator('tr[data-host="other-vm"]').count()).toBe(0);
+    expect(await page.getByLabel('Project').locator('option').allTextContents()).toEqual(['all', PROJECT]);
+    expect(await page.locator('[data-role]').textContent()).toBe(`viewer · ${PROJECT}`);
+    // No action it would be refused: no job buttons, no Enroll or Deploy, no proxy preparation, no cancel.
+    expect(await page.getByRole('group', { name: 'Actions on the selected hosts' }).count()).toBe(0);
+    expect(await page.locator('table.hosts').getByRole('checkbox').count()).toBe(0);
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Fleet', 'Proxies', 'Jobs']);
+    await shot('fleet-viewer');
+    await page.goto(`${base}/deploy`);
+    expect(await page.getByRole('alert').textContent()).toBe(
+      'This token is a viewer: it cannot submit jobs.',
+    );
+    await page.goto(`${base}/proxies`);
+    await page
+      .locator('article', { hasText: mission.lab.proxies()[0]?.name ?? '?' })
+      .first()
+      .waitFor();
+    expect(await page.getByRole('button', { name: /Prepare/ }).count()).toBe(0);
+    await page.goto(`${base}/jobs/${deployJob}`);
+    await page.locator('[data-connection="complete"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('.log').getAttribute('data-lines')).not.toBe('0');
+    expect(await page.getByRole('button', { name: /Cancel|Relaunch/ }).count()).toBe(0);
+    expect(consoleErrors).toEqual([]);
+
+    // The server holds the same line whatever the page offers: the cookie with its CSRF token gets 403.
+    const cookie = await sessionCookie();
+    const { csrf } = (await (await call('GET', '/v1/session', { cookie })).json()) as { csrf: string };
+    const refused = await call(
+      'POST',
+      '/v1/jobs',
+      { cookie, origin: base, 'x-csrf-token': csrf },
+      { kind: 'probe', project: PROJECT, hosts: [direct] },
+    );
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { detail: string }).detail).toBe(
+      'this needs the operator role; token "auditor" is a viewer',
+    );
+    // Its event stream, replayed from the start, holds nothing of the other tenant.
+    const controller = new AbortController();
+    const stream = await fetch(`${base}/v1/events?after=0-0`, {
+      headers: { cookie, accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    let text = '';
+    setTimeout(() => controller.abort(), 1000);
+    try {
+      for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>)
+        text += Buffer.from(chunk).toString('utf8');
+    } catch {
+      // Aborted after a second.
+    }
+    expect(text).toContain(`"project":"${PROJECT}"`);
+    expect(text).not.toContain('other-co');
+    expect(text).not.toContain('other-vm');
+  });
 });

@@ -11,6 +11,7 @@ import { ProxiesPage } from './pages/proxies-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { navigate, useLocation, type Location } from './router.ts';
 import { loadSession } from './session.ts';
+import { PrincipalContext, useCan } from './use-can.ts';
 import type { Principal } from './types.ts';
 
 /** The console: the session, the navigation, and the page of the URL. */
@@ -43,14 +44,17 @@ export function App() {
     );
   }
   return (
-    <>
+    <PrincipalContext.Provider value={principal}>
       <NavBar path={location.path} principal={principal} onSignedOut={() => setPrincipal(null)} />
-      <main id="main">{renderPage(location)}</main>
-    </>
+      <main id="main">
+        <Page location={location} />
+      </main>
+    </PrincipalContext.Provider>
   );
 }
 
-function renderPage(location: Location) {
+function Page({ location }: { location: Location }) {
+  const operates = useCan('operator');
   const { path } = location;
   const host = /^\/hosts\/([^/]+)$/.exec(path);
   if (host?.[1]) return <HostPage key={host[1]} id={host[1]} />;
@@ -63,9 +67,9 @@ function renderPage(location: Location) {
     case '/proxies':
       return <ProxiesPage />;
     case '/enroll':
-      return <EnrollPage />;
     case '/deploy':
-      return <DeployPage />;
+      if (!operates) return <p role="alert">This token is a viewer: it cannot submit jobs.</p>;
+      return path === '/enroll' ? <EnrollPage /> : <DeployPage />;
     case '/jobs':
       return <JobsPage />;
     default:

@@ -77,6 +77,23 @@ describe('Registry on a real Redis', () => {
     await expect(registry.getProject('acme')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("reads back a proxy's recorded self-test (the field prepare-proxy writes) and clears it with null", async () => {
+    await registry.createProxy(proxy);
+    const selfTest = {
+      at: new Date().toISOString(),
+      ok: true,
+      bindAddress: '198.51.100.1',
+      port: 18086,
+      ms: 12,
+    };
+    await registry.updateProxy('edge', { selfTest });
+    expect((await registry.getProxy('edge')).selfTest).toEqual(selfTest);
+    expect((await registry.listProxies({ project: 'acme' }))[0]?.selfTest).toEqual(selfTest);
+    await registry.updateProxy('edge', { selfTest: null });
+    expect((await registry.getProxy('edge')).selfTest).toBeUndefined();
+    await registry.deleteProxy('edge');
+  });
+
   it('picks the most specific proxy, and an explicit one wins', async () => {
     await registry.createProxy(proxy);
     await registry.createProxy({ ...proxy, id: 'narrow', networks: ['198.51.100.0/26'] });

@@ -31,8 +31,8 @@ export function HostTable(props: {
   proxies: Proxy[];
   sort: SortKey;
   onSort(key: SortKey): void;
-  selected: Set<string>;
-  onSelect(selected: Set<string>): void;
+  /** Selection for actions; without it (a viewer has none to take) no checkbox is shown. */
+  selection?: { selected: Set<string>; onSelect(selected: Set<string>): void };
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
@@ -45,7 +45,8 @@ export function HostTable(props: {
       setHeight(scroller.current?.clientHeight ?? 600);
     });
   };
-  const { hosts, selected } = props;
+  const { hosts, selection } = props;
+  const selected = selection?.selected ?? new Set<string>();
   const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(hosts.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
   const allShownSelected = hosts.length > 0 && hosts.every((host) => selected.has(host.id));
@@ -53,7 +54,7 @@ export function HostTable(props: {
     const next = new Set(selected);
     if (on) next.add(id);
     else next.delete(id);
-    props.onSelect(next);
+    selection?.onSelect(next);
   };
   const now = Date.now();
   return (
@@ -61,18 +62,20 @@ export function HostTable(props: {
       <table class="hosts" aria-rowcount={hosts.length + 1}>
         <thead>
           <tr>
-            <th scope="col" class="pick">
-              <input
-                type="checkbox"
-                aria-label="Select every host shown"
-                checked={allShownSelected}
-                onChange={(event) =>
-                  props.onSelect(
-                    event.currentTarget.checked ? new Set(hosts.map((host) => host.id)) : new Set(),
-                  )
-                }
-              />
-            </th>
+            {selection && (
+              <th scope="col" class="pick">
+                <input
+                  type="checkbox"
+                  aria-label="Select every host shown"
+                  checked={allShownSelected}
+                  onChange={(event) =>
+                    selection.onSelect(
+                      event.currentTarget.checked ? new Set(hosts.map((host) => host.id)) : new Set(),
+                    )
+                  }
+                />
+              </th>
+            )}
             {COLUMNS.map(([key, label]) => {
               const active = props.sort === key || props.sort === `-${key}`;
               const descending = props.sort === `-${key}`;
@@ -99,19 +102,21 @@ export function HostTable(props: {
         <tbody>
           {first > 0 && (
             <tr class="spacer" aria-hidden="true" style={{ height: `${first * ROW_HEIGHT}px` }}>
-              <td colSpan={11} />
+              <td colSpan={selection ? 11 : 10} />
             </tr>
           )}
           {hosts.slice(first, last).map((host, i) => (
             <tr key={host.id} data-host={host.id} aria-rowindex={first + i + 2}>
-              <td class="pick">
-                <input
-                  type="checkbox"
-                  aria-label={`Select ${host.id}`}
-                  checked={selected.has(host.id)}
-                  onChange={(event) => toggle(host.id, event.currentTarget.checked)}
-                />
-              </td>
+              {selection && (
+                <td class="pick">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${host.id}`}
+                    checked={selected.has(host.id)}
+                    onChange={(event) => toggle(host.id, event.currentTarget.checked)}
+                  />
+                </td>
+              )}
               <th scope="row">
                 <Link href={`/hosts/${host.id}`}>{host.id}</Link>
               </th>
@@ -136,7 +141,7 @@ export function HostTable(props: {
               aria-hidden="true"
               style={{ height: `${(hosts.length - last) * ROW_HEIGHT}px` }}
             >
-              <td colSpan={11} />
+              <td colSpan={selection ? 11 : 10} />
             </tr>
           )}
         </tbody>

@@ -5,6 +5,7 @@ import { HostTable, type SortKey } from '../components/host-table.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import { submitJobs } from '../submit-jobs.ts';
 import type { Host, Project, Proxy } from '../types.ts';
+import { useCan } from '../use-can.ts';
 import { useEvents } from '../use-events.ts';
 import { proxyOf, silentReason } from '../host-facts.ts';
 
@@ -113,6 +114,7 @@ export function FleetPage() {
     [sorted, project, state, needle],
   );
 
+  const operates = useCan('operator');
   const chosen = all.filter((host) => selected.has(host.id));
   const act = async (kind: string): Promise<void> => {
     setBusy(true);
@@ -188,23 +190,29 @@ export function FleetPage() {
           />
         </label>
       </div>
-      <div class="actions" role="group" aria-label="Actions on the selected hosts">
-        <span aria-live="polite">{chosen.length} selected</span>
-        <button type="button" disabled={busy || chosen.length === 0} onClick={() => void act('deploy-agent')}>
-          Deploy agent
-        </button>
-        <button type="button" disabled={busy || chosen.length === 0} onClick={() => void act('probe')}>
-          Probe
-        </button>
-        <button
-          type="button"
-          class="danger"
-          disabled={busy || chosen.length === 0}
-          onClick={() => void act('remove-agent')}
-        >
-          Remove agent
-        </button>
-      </div>
+      {operates && (
+        <div class="actions" role="group" aria-label="Actions on the selected hosts">
+          <span aria-live="polite">{chosen.length} selected</span>
+          <button
+            type="button"
+            disabled={busy || chosen.length === 0}
+            onClick={() => void act('deploy-agent')}
+          >
+            Deploy agent
+          </button>
+          <button type="button" disabled={busy || chosen.length === 0} onClick={() => void act('probe')}>
+            Probe
+          </button>
+          <button
+            type="button"
+            class="danger"
+            disabled={busy || chosen.length === 0}
+            onClick={() => void act('remove-agent')}
+          >
+            Remove agent
+          </button>
+        </div>
+      )}
       <ErrorNote error={error} />
       <p class="shown" aria-live="polite">
         Showing <span data-shown>{shown.length}</span> of {all.length}
@@ -214,8 +222,7 @@ export function FleetPage() {
         proxies={proxies}
         sort={sort}
         onSort={(key) => setQuery({ sort: key === 'id' ? undefined : key })}
-        selected={selected}
-        onSelect={setSelected}
+        {...(operates ? { selection: { selected, onSelect: setSelected } } : {})}
       />
     </section>
   );

@@ -9,6 +9,7 @@ import { LogModel, type LogEntry } from '../log-model.ts';
 import { navigate, setQuery, useLocation } from '../router.ts';
 import { openStream, type SseEvent, type Stream } from '../sse.ts';
 import { FINAL_STATUSES, type Job } from '../types.ts';
+import { useCan } from '../use-can.ts';
 
 // Entries read first from the end of the log: more than a screen, little enough to arrive at once.
 const TAIL_ENTRIES = 2000;
@@ -30,6 +31,7 @@ function parseEntries(events: SseEvent[]): LogEntry[] {
 export function JobPage(props: { id: string }) {
   const { query } = useLocation();
   const host = query.get('host') ?? '';
+  const operates = useCan('operator');
   const [job, setJob] = useState<Job | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [model] = useState(() => new LogModel());
@@ -188,28 +190,32 @@ export function JobPage(props: { id: string }) {
         </dl>
         {job?.reason && <p class="reason">{job.reason}</p>}
         <div class="actions">
-          <button
-            type="button"
-            class="danger"
-            disabled={!job || final || job.cancelRequested}
-            onClick={() => void cancel()}
-          >
-            {job?.cancelRequested ? 'Cancelling…' : 'Cancel'}
-          </button>
-          <button
-            type="button"
-            disabled={
-              !final || failedHosts.length === 0 || job?.kind === 'enroll' || job?.kind === 'prepare-proxy'
-            }
-            title={
-              job?.kind === 'enroll'
-                ? 'enroll again from the Enroll page: credentials are never kept'
-                : undefined
-            }
-            onClick={() => void relaunch()}
-          >
-            Relaunch on {failedHosts.length} failed host{failedHosts.length === 1 ? '' : 's'}
-          </button>
+          {operates && (
+            <button
+              type="button"
+              class="danger"
+              disabled={!job || final || job.cancelRequested}
+              onClick={() => void cancel()}
+            >
+              {job?.cancelRequested ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+          {operates && (
+            <button
+              type="button"
+              disabled={
+                !final || failedHosts.length === 0 || job?.kind === 'enroll' || job?.kind === 'prepare-proxy'
+              }
+              title={
+                job?.kind === 'enroll'
+                  ? 'enroll again from the Enroll page: credentials are never kept'
+                  : undefined
+              }
+              onClick={() => void relaunch()}
+            >
+              Relaunch on {failedHosts.length} failed host{failedHosts.length === 1 ? '' : 's'}
+            </button>
+          )}
           <a class="button" href={`/v1/jobs/${props.id}/log`} download={`${props.id}.log`}>
             Download raw log
           </a>

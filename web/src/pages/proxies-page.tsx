@@ -8,6 +8,7 @@ import { formatAgo } from '../format.ts';
 import { proxyOf } from '../host-facts.ts';
 import { navigate } from '../router.ts';
 import type { Host, Proxy, TunnelStatus } from '../types.ts';
+import { useCan } from '../use-can.ts';
 import { usePoll } from '../use-poll.ts';
 
 interface ProxiesView {
@@ -27,6 +28,8 @@ function tunnelState(status: TunnelStatus | null): 'up' | 'reconnecting' | 'down
 
 /** Proxies: their tunnels (remote uplink forward, local forwards), state, lease holder, last error, hosts behind. */
 export function ProxiesPage() {
+  // Preparing a proxy is an admin's job (it installs the project's keys there).
+  const administers = useCan('admin');
   const view = usePoll(async (): Promise<ProxiesView> => {
     const [proxies, tunnels, hosts] = await Promise.all([
       get<Proxy[]>('/v1/proxies'),
@@ -147,7 +150,7 @@ export function ProxiesPage() {
                 </span>
               ))}
             </p>
-            {preparing === proxy.id ? (
+            {!administers ? null : preparing === proxy.id ? (
               <form
                 onSubmit={(event) => {
                   event.preventDefault();
