@@ -31,6 +31,8 @@ export interface ServiceOptions {
   fakeAnsible?: boolean;
   /** Extra node options of the service process, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
+  /** Checkout whose `bin/outpost.js` runs (its playbooks and roles too). Default this repository. */
+  root?: string;
   /** `--role` values of `outpost serve`. Default: every role. */
   roles?: ('api' | 'worker' | 'tunnels')[];
 }
@@ -45,9 +47,10 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
     ...(options.nodeArgs ?? []),
     ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
   ];
+  const root = options.root ?? ROOT;
   const roles = options.roles ? ['--role', ...options.roles] : [];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/outpost.js'), 'serve', ...roles], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve', ...roles], {
+    cwd: root,
     stdio: ['ignore', log, log],
     env: {
       ...process.env,

@@ -7,6 +7,7 @@ import type { ApiClient } from './api-client.ts';
 import { createDeployProgress } from './deploy-progress.ts';
 import { followJob } from './follow-job.ts';
 import { exitCodeOf } from './job-commands.ts';
+import { withLimits } from './login-commands.ts';
 import { proxyOf, type HostView } from './registry-views.ts';
 
 interface DeployOptions {
@@ -14,6 +15,7 @@ interface DeployOptions {
   follow?: boolean;
   verbose?: boolean;
   json?: boolean;
+  timeout?: number;
 }
 
 /**
@@ -21,7 +23,7 @@ interface DeployOptions {
  * --follow, live progress per host until it ends, then each host's verdict, exiting with the outcome.
  */
 export function deployCommand(client: () => ApiClient, setExit: (code: number) => void): Command {
-  return new Command('deploy')
+  return withLimits(new Command('deploy'), false)
     .description('deploy the Telegraf agent to hosts (every host of --project when none is named)')
     .argument('[hosts...]', 'host ids')
     .option('--project <id>', 'project of the hosts')
@@ -38,6 +40,7 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
         kind: 'deploy-agent',
         ...(names.length > 0 ? { hosts: names } : {}),
         ...(opts.project ? { project: opts.project } : {}),
+        ...(opts.timeout !== undefined ? { options: { timeoutSeconds: opts.timeout } } : {}),
       });
       process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
       if (!opts.follow) {

@@ -82,7 +82,11 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
 
   // Uplinks: claim each needed proxy's forward for the tunnel nodes, and wait until one holds it up.
   const needed = [...new Map(planned.flatMap((p) => (p.proxy ? [[p.proxy.id, p.proxy]] : []))).values()];
-  const claimMs = (job.options?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS['deploy-agent']) * 1000;
+  // The claim lasts as long as the job may (its limit grows with its hosts).
+  const claimMs =
+    run.deadline !== undefined
+      ? Math.max(1000, run.deadline - Date.now())
+      : (job.options?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS['deploy-agent']) * 1000;
   try {
     for (const proxy of needed) await claimUplink(agent.redis, agent.keyPrefix, proxy.id, job.id, claimMs);
     const down = new Map<string, string>();

@@ -11,6 +11,8 @@ export interface PreparedInventory {
   inventory: string;
   /** Files holding secrets (private keys): removed when the run ends. */
   secretFiles: string[];
+  /** The ssh_config the inventory connects through: asked again why a host was unreachable, if Ansible did not say. */
+  sshConfig?: string;
   /** ssh control-socket dirs outside the run dir (a short path for long run dirs): masters stopped, dirs removed when the run ends. */
   controlDirs?: string[];
 }

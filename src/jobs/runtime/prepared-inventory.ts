@@ -7,6 +7,7 @@ export function preparedInventory(written: InventoryPaths, secretFiles: string[]
   return {
     inventory: written.hostsFile,
     secretFiles,
+    sshConfig: written.sshConfig,
     ...(scratch === undefined ? {} : { controlDirs: [scratch] }),
   };
 }

@@ -220,6 +220,13 @@ export function parseRecap(stdout: string): Record<string, RecapCounts> {
   return recap;
 }
 
+/** The facts a play recorded for Outpost (playbooks/tasks/record-facts.yml): `stats.outpost_facts` of its recap event. */
+export function readRecordedFacts(run: PlaybookRun): Record<string, Record<string, string>> {
+  const recap = run.events.find((event) => event.event === 'recap') as
+    { stats?: { outpost_facts?: Record<string, Record<string, string>> } } | undefined;
+  return recap?.stats?.outpost_facts ?? {};
+}
+
 /** Sum of `changed` over every host of a recap. */
 export function totalChanged(run: PlaybookRun): number {
   return Object.values(run.recap).reduce((sum, counts) => sum + counts.changed, 0);

@@ -25,6 +25,7 @@ import {
 import {
   explain,
   makeKeys,
+  readRecordedFacts,
   runPlaybook,
   sshAsCloudroot,
   totalChanged,
@@ -131,12 +132,10 @@ describe('redhat-sim VMs: playbooks/probe.yml', () => {
   it('records facts that name the RedHat family and the clone release', async () => {
     const run = await runPlaybook(files, 'probe.yml', { extraVars: [asCloudroot] });
     expect(run.exitCode, explain(run)).toBe(0);
+    const facts = readRecordedFacts(run);
+    expect(Object.keys(facts).sort()).toEqual(lab.vms.map((vm) => vm.name).sort());
     for (const vm of lab.vms) {
-      const facts = JSON.parse(await readFile(path.join(files.dir, `${vm.name}.json`), 'utf8')) as Record<
-        string,
-        string
-      >;
-      expect(facts).toMatchObject({
+      expect(facts[vm.name], vm.name).toMatchObject({
         os: `${SIM_RELEASE.distribution} ${SIM_RELEASE.version}`,
         family: 'RedHat',
         interpreter: expect.stringMatching(/^\/usr\/bin\/python3/) as unknown,
