@@ -246,7 +246,7 @@ async function withService<T>(way: Way, fn: (service: BenchService) => Promise<T
   const service = await startService({
     redisUrl: way.redis.url,
     varDir: path.join(work, `var-${way.name}`),
-    rootDir: way.rootDir,
+    root: way.rootDir,
     env: way.env,
   });
   // A signal mid-way stops it with the rest (stop is a no-op once it exited).

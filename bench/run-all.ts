@@ -13,6 +13,7 @@ const benches: [string, string[]][] = [
   ['tunnels.ts', []],
   ['overhead.ts', ['--vms', '4', '--rounds', '2']],
   ['fleet-scaling.ts', ['--sizes', '5,10']],
+  ['enroll-probe.ts', ['--sizes', '1,10', '--vpcs', '2']],
   ['console.ts', []],
 ];
 const only = process.argv.slice(2);

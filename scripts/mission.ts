@@ -15,6 +15,7 @@ import { ownChild } from '../src/embedded/own-child.ts';
 import { down, up, type Lab } from '../test/lab/lab.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { buildTelegrafDeb } from '../test/support/telegraf-deb.ts';
+import { buildSignedTelegrafRpm } from '../test/support/telegraf-rpm.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const PROJECT = 'demo';
@@ -46,17 +47,20 @@ export interface Mission {
 /** Undoes what the mission started so far, newest first; safe to call again (later calls wait for the first). */
 export type StopMission = () => Promise<void>;
 
-/** The lab's size: VPCs, target VMs per VPC, directly reachable VMs. */
+/** The lab's size: VPCs, target VMs per VPC, directly reachable VMs, extra RedHat-family simulation VMs. */
 export interface LabShape {
   vpcs: number;
   vmsPerVpc: number;
   directVms: number;
+  /** Extra `redhat-sim` targets (`vpcN-rhM`). Default 0. */
+  redhatSim?: number;
 }
 
 /**
- * Builds the lab (default 2 VPCs x 2 VMs + 1 direct VM) and starts `outpost serve` with embedded Redis
- * and InfluxDB; `serveEnv` adds to its environment. `onStop` gets the stop function before anything
- * starts, so a signal that arrives while the mission is still starting can undo what was started.
+ * Builds the lab (default 2 VPCs x 2 VMs, a RedHat-family simulation VM in vpc1, 1 direct VM) and
+ * starts `outpost serve` with embedded Redis and InfluxDB; `serveEnv` adds to its environment. `onStop`
+ * gets the stop function before anything starts, so a signal that arrives while the mission is still
+ * starting can undo what was started.
  */
 export async function startMission(options: {
   slot: number;
@@ -92,9 +96,10 @@ export async function startMission(options: {
       '-f',
       path.join(work, 'operator-key'),
     ]);
-    const shape = options.shape ?? { vpcs: 2, vmsPerVpc: 2, directVms: 1 };
+    const shape = options.shape ?? { vpcs: 2, vmsPerVpc: 2, directVms: 1, redhatSim: 1 };
+    const redhatSim = shape.redhatSim ?? 0;
     narrator.step(
-      `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each) and ${shape.directVms} directly reachable VM`,
+      `Build the lab: ${shape.vpcs} VPCs (a proxy and ${shape.vmsPerVpc} VMs each${redhatSim > 0 ? `, plus ${redhatSim} RedHat-family simulation VM` : ''}) and ${shape.directVms} directly reachable VM`,
     );
     labUp = up({ slot: options.slot, ...shape });
     const lab = await labUp;
@@ -104,11 +109,15 @@ export async function startMission(options: {
         vm.publicAddress && `public ${vm.publicAddress}`,
         vm.vpcAddress && `${vm.vpc} ${vm.vpcAddress}`,
       ];
-      narrator.output(`${vm.name.padEnd(11)} ${vm.kind.padEnd(7)} ${where.filter(Boolean).join(', ')}`);
+      narrator.output(
+        `${vm.name.padEnd(11)} ${vm.kind.padEnd(7)} ${vm.osFamily.padEnd(10)} ${where.filter(Boolean).join(', ')}`,
+      );
     }
 
     narrator.step('Start Outpost: API, worker and tunnel keeper in one process, embedded Redis and InfluxDB');
-    const deb = await buildTelegrafDeb({ outDir: path.join(work, 'packages') });
+    const packages = path.join(work, 'packages');
+    const deb = await buildTelegrafDeb({ outDir: packages });
+    if (redhatSim > 0) await buildSignedTelegrafRpm(packages, 'Outpost mission TEST KEY');
     const [httpPort, influxPort, rpcPort] = [
       await freePort(),
       await freePort(lab.controlAddress),

@@ -31,10 +31,10 @@ export interface ServiceOptions {
   fakeAnsible?: boolean;
   /** Extra node options of the service process, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
+  /** Checkout whose `bin/outpost.js` runs (its playbooks and roles too). Default this repository. */
+  root?: string;
   /** `--role` values of `outpost serve`. Default: every role. */
   roles?: ('api' | 'worker' | 'tunnels')[];
-  /** Repository the service runs from (its bin/, dist/, roles/, playbooks/). Default: this one. */
-  rootDir?: string;
 }
 
 /** Starts `node bin/outpost.js serve` (every role unless `roles`, local runs allowed) and waits for the API. */
@@ -47,8 +47,8 @@ export async function startService(options: ServiceOptions): Promise<BenchServic
     ...(options.nodeArgs ?? []),
     ...(options.probeFile ? ['--import', path.join(ROOT, 'bench/support/spawn-probe.js')] : []),
   ];
+  const root = options.root ?? ROOT;
   const roles = options.roles ? ['--role', ...options.roles] : [];
-  const root = options.rootDir ?? ROOT;
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/outpost.js'), 'serve', ...roles], {
     cwd: root,
     stdio: ['ignore', log, log],

@@ -272,6 +272,13 @@ class CallbackModule(CallbackBase):
                 'rescued': summary.get('rescued', 0),
                 'ignored': summary.get('ignored', 0),
             }
-        self._emit('recap', hosts=hosts)
+        # Custom stats a play recorded for Outpost with set_stats (keys outpost_*), e.g. outpost_facts.
+        custom = getattr(stats, 'custom', None) or {}
+        run = custom.get('_run', {}) if isinstance(custom, dict) else {}
+        recorded = {key: value for key, value in run.items() if str(key).startswith('outpost_')}
+        if recorded:
+            self._emit('recap', hosts=hosts, stats=recorded)
+        else:
+            self._emit('recap', hosts=hosts)
         success = all(counts['failed'] == 0 and counts['unreachable'] == 0 for counts in hosts.values())
         self._emit('playbook_end', success=success)

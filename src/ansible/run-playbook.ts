@@ -7,7 +7,7 @@ import type { PlaybookCommand } from './build-command.ts';
 import { childEnv } from '../child-env.ts';
 import { killProcessGroup, killProcessesMentioning } from './kill-process-group.ts';
 import { parseEventLine } from './parse-event-line.ts';
-import { summarizeRun, type HostSummary } from './summarize-run.ts';
+import { describeFailedHosts, summarizeRun, type HostSummary } from './summarize-run.ts';
 import { summarizeTimings, type RunTiming } from './summarize-timings.ts';
 
 /** How a run ended, in ansible-runner's vocabulary. */
@@ -37,6 +37,10 @@ export interface RunOptions {
   waitForRoom?: () => Promise<void> | undefined;
   /** Processes mentioning this string (the run dir) are killed when the run ends: ssh masters. */
   reapMarker?: string;
+  /** The reason recorded when `timeoutMs` ran out. Default `ran longer than N s`. */
+  timeoutReason?: string;
+  /** Rewrites a host's first error for a person (e.g. ssh's host key banner), or undefined to keep it. */
+  explainHostError?: (host: string, error: NonNullable<HostSummary['firstError']>) => string | undefined;
 }
 
 /** The inspectable record of a run. */
@@ -55,6 +59,8 @@ export interface RunResult {
   timings: RunTiming;
   /** Lines on fd 3 that were not events (bugs in the plugin), first ten. */
   badEventLines: string[];
+  /** What the play recorded for Outpost with set_stats (the recap's `stats`: keys `outpost_*`). */
+  stats?: Record<string, unknown>;
 }
 
 /**
@@ -95,7 +101,11 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
   const jobTimer =
     (options.timeoutMs ?? 0) > 0
       ? setTimeout(
-          () => stop('timeout', `ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s`),
+          () =>
+            stop(
+              'timeout',
+              options.timeoutReason ?? `ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s`,
+            ),
           options.timeoutMs,
         )
       : undefined;
@@ -140,15 +150,23 @@ export async function runPlaybook(command: PlaybookCommand, options: RunOptions 
     options.signal?.removeEventListener('abort', onAbort);
   }
   // Whatever the outcome, nothing of the run may outlive it: its group, then daemonized ssh masters.
-  if (pgid !== undefined) await killProcessGroup(pgid, 1000);
+  // What is left of the group are ssh helpers (ProxyJump's `ssh -W` takes 2 s to obey SIGTERM): no grace.
+  if (pgid !== undefined) await killProcessGroup(pgid, 0);
   if (options.reapMarker) await killProcessesMentioning(options.reapMarker);
 
   const rc = typeof exit.exitCode === 'number' ? exit.exitCode : undefined;
   const hosts = summarizeRun(events);
   const endedAt = new Date().toISOString();
   const playbook = path.basename(command.args.at(-1) ?? '');
+  for (const [host, summary] of Object.entries(hosts)) {
+    const explained = summary.firstError && options.explainHostError?.(host, summary.firstError);
+    if (explained && summary.firstError) summary.firstError.msg = explained;
+  }
+  const recap = events.findLast((event) => event.event === 'recap');
+  const stats = recap && isRecord(recap.stats) ? recap.stats : undefined;
   const base = {
     rc,
+    ...(stats ? { stats } : {}),
     argv: [command.file, ...command.args],
     startedAt,
     endedAt,
@@ -171,22 +189,11 @@ function failureReason(
   hosts: Record<string, HostSummary>,
   stderrTail: string[],
 ): string {
-  const failedHosts = Object.entries(hosts).filter(([, h]) => h.failed > 0 || h.unreachable > 0);
-  if (failedHosts.length > 0) {
-    return failedHosts
-      .map(
-        ([host, h]) =>
-          `${host}: ${h.firstError ? `${h.firstError.status} at ${quoteTask(h.firstError.task)}: ${h.firstError.msg}` : 'failed'}`,
-      )
-      .join('; ');
-  }
+  const failedHosts = describeFailedHosts(hosts);
+  if (failedHosts) return failedHosts;
   const error = stderrTail.find((line) => line.startsWith('ERROR!')) ?? stderrTail.at(-1);
   const exit = rc !== undefined ? `exit code ${rc}` : `killed by ${signal ?? 'a signal'}`;
   return error ? `ansible-playbook ${exit}: ${error}` : `ansible-playbook ${exit}`;
-}
-
-function quoteTask(task: string): string {
-  return JSON.stringify(task);
 }
 
 /**
@@ -217,4 +224,8 @@ async function readLines(
     lines.once('close', resolve);
     stream.once('error', () => resolve());
   });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

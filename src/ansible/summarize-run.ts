@@ -9,6 +9,8 @@ export interface HostSummary {
   unreachable: number;
   /** The first error of the host (failed or unreachable, not ignored): task and message. */
   firstError?: { task: string; status: 'failed' | 'unreachable'; msg: string };
+  /** Of a run stopped before its end (time limit, cancel): the last task the host had finished. */
+  reached?: string;
 }
 
 /**
@@ -45,4 +47,15 @@ export function summarizeRun(events: readonly AnsibleEvent[]): Record<string, Ho
     };
   }
   return hosts;
+}
+
+/** The failed and unreachable hosts of a run in one line each: `host: status at "task": message`, joined by `; `. */
+export function describeFailedHosts(hosts: Record<string, HostSummary>): string {
+  return Object.entries(hosts)
+    .filter(([, h]) => h.failed > 0 || h.unreachable > 0)
+    .map(
+      ([host, h]) =>
+        `${host}: ${h.firstError ? `${h.firstError.status} at ${JSON.stringify(h.firstError.task)}: ${h.firstError.msg}` : 'failed'}`,
+    )
+    .join('; ');
 }

@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import { answerClientErrors } from '../http/answer-client-errors.ts';
 import { createApp } from '../http/create-app.ts';
 import { SessionStore } from '../http/session-store.ts';
+import { rekeyHostKey } from '../jobs/login/rekey-host-key.ts';
 import { readTunnelStatus } from '../tunnels/read-tunnel-status.ts';
 import { inventoryPaths } from '../inventory/inventory-paths.ts';
 import { renderProjectInventory, writeProjectInventory } from '../registry/write-project-inventory.ts';
@@ -39,6 +40,7 @@ export async function startApi(
     heartbeatMs: config.sseHeartbeatMs,
     closing: closing.signal,
     registry: core.registry,
+    rekey: (kind, id, options) => rekeyHostKey(core, kind, id, options),
     allowLocal: config.allowLocalRuns,
     views: {
       inventoryYaml: async (project) => {

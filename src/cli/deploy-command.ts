@@ -4,9 +4,9 @@ import type { Proxy } from '../domain/proxy.ts';
 import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
-import { createDeployProgress } from './deploy-progress.ts';
 import { followJob } from './follow-job.ts';
 import { exitCodeOf } from './job-commands.ts';
+import { withLimits } from './login-commands.ts';
 import { proxyOf, type HostView } from './registry-views.ts';
 
 interface DeployOptions {
@@ -15,6 +15,7 @@ interface DeployOptions {
   full?: boolean;
   verbose?: boolean;
   json?: boolean;
+  timeout?: number;
 }
 
 /**
@@ -22,7 +23,7 @@ interface DeployOptions {
  * --follow, live progress per host until it ends, then each host's verdict, exiting with the outcome.
  */
 export function deployCommand(client: () => ApiClient, setExit: (code: number) => void): Command {
-  return new Command('deploy')
+  return withLimits(new Command('deploy'), false)
     .description('deploy the Telegraf agent to hosts (every host of --project when none is named)')
     .argument('[hosts...]', 'host ids')
     .option('--project <id>', 'project of the hosts')
@@ -40,7 +41,14 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
         kind: 'deploy-agent',
         ...(names.length > 0 ? { hosts: names } : {}),
         ...(opts.project ? { project: opts.project } : {}),
-        ...(opts.full ? { options: { full: true } } : {}),
+        ...(opts.full || opts.timeout !== undefined
+          ? {
+              options: {
+                ...(opts.full ? { full: true } : {}),
+                ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
+              },
+            }
+          : {}),
       });
       process.stderr.write(`outpost: job ${job.id} ${job.status}\n`);
       if (!opts.follow) {
@@ -54,6 +62,8 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
         client().request<Proxy[]>('GET', `/v1/proxies${query}`),
       ]);
       const targets = names.length > 0 ? names : hosts.map((host) => host.id);
+      // Loaded when used: log-update and its terminal libraries are a third of --help's start-up.
+      const { createDeployProgress } = await import('./deploy-progress.ts');
       const progress = opts.json
         ? undefined
         : createDeployProgress({

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
@@ -18,6 +18,37 @@ interface LoginOptions extends CredentialOptions {
   project?: string;
   follow?: boolean;
   json?: boolean;
+  timeout?: number;
+  connectTimeout?: number;
+}
+
+/** The job options of the common flags: `--timeout` (whole job) and `--connect-timeout` (each way to a host). */
+function limitOptions(opts: LoginOptions): Record<string, number> {
+  return {
+    ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
+    ...(opts.connectTimeout !== undefined ? { connectTimeoutSeconds: opts.connectTimeout } : {}),
+  };
+}
+
+/** `--timeout` and `--connect-timeout`, whole seconds. */
+export function withLimits(command: Command, connect: boolean): Command {
+  command.option(
+    '--timeout <seconds>',
+    "the job's time limit (default: the kind's base plus a share per host)",
+    wholeSeconds,
+  );
+  if (connect)
+    command.option(
+      '--connect-timeout <seconds>',
+      'how long each way to a host (direct, jump, forward) may take to connect (default 3)',
+      wholeSeconds,
+    );
+  return command;
+}
+
+function wholeSeconds(value: string): number {
+  if (!/^[1-9]\d{0,6}$/.test(value)) throw new InvalidArgumentError('expected whole seconds (1 or more)');
+  return Number(value);
 }
 
 /**
@@ -44,42 +75,52 @@ export function loginCommands(
     setExit(exitCodeOf(ended.status));
   };
 
-  const enroll = withCredentials(
-    new Command('enroll')
-      .description('create the cloudroot login on hosts (and proxies) with an existing account, given once')
-      .argument('<names...>', 'host (or proxy) ids'),
+  const enroll = withLimits(
+    withCredentials(
+      new Command('enroll')
+        .description('create the cloudroot login on hosts (and proxies) with an existing account, given once')
+        .argument('<names...>', 'host (or proxy) ids'),
+    ),
+    true,
   ).action(async (names: string[], opts: LoginOptions) => {
+    const options = limitOptions(opts);
     await submit(
       {
         kind: 'enroll',
         hosts: names,
         ...(opts.project ? { project: opts.project } : {}),
+        ...(Object.keys(options).length > 0 ? { options } : {}),
         credentials: await readCredentials(opts, env, true),
       },
       opts,
     );
   });
 
-  const prepare = withCredentials(
-    new Command('prepare-proxy')
-      .description(
-        'make proxies ready (enroll them when credentials are given, configure sshd, self-test a remote forward)',
-      )
-      .argument('[proxies...]', 'proxy ids (default: every proxy of --project)'),
+  const prepare = withLimits(
+    withCredentials(
+      new Command('prepare-proxy')
+        .description(
+          'make proxies ready (enroll them when credentials are given, configure sshd, self-test a remote forward)',
+        )
+        .argument('[proxies...]', 'proxy ids (default: every proxy of --project)'),
+    ),
+    false,
   ).action(async (names: string[], opts: LoginOptions) => {
     const credentials = await readCredentials(opts, env, false);
+    const options = limitOptions(opts);
     await submit(
       {
         kind: 'prepare-proxy',
         ...(names.length > 0 ? { hosts: names } : {}),
         ...(opts.project ? { project: opts.project } : {}),
+        ...(Object.keys(options).length > 0 ? { options } : {}),
         ...(credentials ? { credentials } : {}),
       },
       opts,
     );
   });
 
-  const probe = new Command('probe')
+  const probe = withLimits(new Command('probe'), true)
     .description('try every way to log in to hosts as cloudroot; record reach, host key and facts')
     .argument('[hosts...]', 'host ids (default: every host of --project)')
     .option('--project <id>', 'project')
@@ -91,12 +132,13 @@ export function loginCommands(
     .option('-f, --follow', 'follow the job to its end and print each host’s ways')
     .option('--json', 'print the job as JSON')
     .action(async (names: string[], opts: LoginOptions & { enrolledBy?: 'script' }) => {
+      const options = { ...limitOptions(opts), ...(opts.enrolledBy ? { enrolledBy: opts.enrolledBy } : {}) };
       await submit(
         {
           kind: 'probe',
           ...(names.length > 0 ? { hosts: names } : {}),
           ...(opts.project ? { project: opts.project } : {}),
-          ...(opts.enrolledBy ? { options: { enrolledBy: opts.enrolledBy } } : {}),
+          ...(Object.keys(options).length > 0 ? { options } : {}),
         },
         opts,
       );

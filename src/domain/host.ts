@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressSchema } from './address.ts';
+import { addressSchema } from './address-schema.ts';
 import { looksLikeCidr, parseCidr } from './cidr.ts';
 import { NAME_PATTERN, nameSchema } from './name.ts';
 import { portSchema } from './port.ts';
@@ -85,11 +85,12 @@ export interface Host {
   login: HostLogin;
   agent: HostAgent;
   /**
-   * What the last probe found. `interpreter` (the Python that ran its modules) becomes the host's
+   * What the last probe found: `os` (distribution and version) and `family` (Ansible's os_family:
+   * Debian, RedHat...), `arch`, `python`. `interpreter` (the Python that ran its modules) becomes the host's
    * ansible_python_interpreter in generated inventories: no interpreter discovery round trip per run,
    * and no silent fallback to /usr/bin/python when discovery's connection fails.
    */
-  facts?: { os?: string; arch?: string; python?: string; interpreter?: string };
+  facts?: { os?: string; family?: string; arch?: string; python?: string; interpreter?: string };
   probe?: HostProbe;
 }
 
@@ -174,6 +175,7 @@ export const hostPatchSchema = z.strictObject({
   facts: z
     .strictObject({
       os: factSchema.optional(),
+      family: factSchema.optional(),
       arch: factSchema.optional(),
       python: factSchema.optional(),
       interpreter: interpreterSchema.optional(),

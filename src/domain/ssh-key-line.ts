@@ -53,6 +53,9 @@ export function formatHostKey(key: SshKeyLine): string {
   return `${key.type} ${key.blob}`;
 }
 
+/** A fingerprint as `ssh-keygen -lf` prints it (and the operator may read it off the VM's console). */
+export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
 /** True when two key lines hold the same key, whatever their comments. */
 export function sameKey(a: string, b: string): boolean {
   const left = parseSshKeyLine(a);

@@ -11,7 +11,7 @@ import { jobRoutes, type JobRouteDeps } from './job-routes.ts';
 import { mountRoute } from './mount-route.ts';
 import { buildOpenApi, type OpenApiDocument } from './openapi.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
-import { rekeyRoutes } from './rekey-routes.ts';
+import { rekeyRoutes, type RekeyHostKey } from './rekey-routes.ts';
 import { registryRoutes, type ProjectViews } from './registry-routes.ts';
 import { requireJsonBody } from './require-json-body.ts';
 import type { Route } from './route.ts';
@@ -33,6 +33,8 @@ export interface ApiDeps extends JobRouteDeps {
   resolveToken?: TokenResolver;
   logger: Logger;
   metrics: ServiceMetrics;
+  /** Reads and pins a VM's new host key (`outpost host|proxy rekey`); absent: only `forget` works. */
+  rekey?: RekeyHostKey;
   views?: ProjectViews;
   /** Console sessions; without them only bearer tokens authenticate. */
   sessions?: SessionStore;
@@ -68,7 +70,7 @@ export function listRoutes(deps: ApiDeps, openApi: () => OpenApiDocument = () =>
     ...registryRoutes(deps.registry, deps.views, {
       ...(tokens ? { onProjectDeleted: (project: string) => tokens.revokeScope(project) } : {}),
     }),
-    ...rekeyRoutes(deps.registry),
+    ...rekeyRoutes(deps.registry, deps.rekey),
   ];
 }
 

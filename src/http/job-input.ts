@@ -71,6 +71,7 @@ const jobOptions = z
     retryUnreachable: z.number().int().min(0).max(10).optional(),
     retryDelaySeconds: z.number().int().min(0).max(3600).optional(),
     enrolledBy: z.enum(['script']).optional(),
+    connectTimeoutSeconds: z.number().int().min(1).max(120).optional(),
     abandon: z.boolean().optional(),
     full: z.boolean().optional(),
     safeToRerun: z.boolean().optional(),

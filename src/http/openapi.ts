@@ -17,6 +17,7 @@ const ERROR_TITLES: Record<number, string> = {
   409: 'It conflicts with what exists (a duplicate, a job already ended, a project not empty).',
   415: 'The body is not `application/json`.',
   501: 'This server does not have what the route needs (no registry).',
+  502: 'A VM or proxy the request needs could not be reached (its host key not read).',
   503: 'A service behind the API is unavailable (InfluxDB).',
 };
 

@@ -7,6 +7,14 @@ import type { Proxy } from '../domain/proxy.ts';
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
 /**
+ * How a host behind a proxy is reached: `proxy-jump` (ProxyJump, the default), or `detached-jump`, the
+ * same `ssh -W` through the proxy in a session of its own (`setsid`), for runs whose ssh has a pty of its
+ * own (sshpass, password logins): there the jump process dies with that pty when the first ssh exits, and
+ * takes the ControlPersist master with it, so every task logs in again and sftp/scp find no master.
+ */
+export type JumpStyle = 'proxy-jump' | 'detached-jump';
+
+/**
  * The `ssh_config` used through `-F`: one block per proxy (ControlMaster, so every host behind it
  * shares one connection) and per host (HostName, Port, ProxyJump), each pinned by HostKeyAlias to
  * a line of the generated known_hosts, then defaults for all. Values are validated ids, addresses,
@@ -18,6 +26,7 @@ export function buildSshConfig(input: {
   proxies: Proxy[];
   paths: InventoryPaths;
   hostKeyPolicy?: HostKeyPolicy;
+  jump?: JumpStyle;
 }): string {
   const { routes, proxies, paths } = input;
   const lines = [
@@ -43,7 +52,12 @@ export function buildSshConfig(input: {
       ['Port', forward?.port ?? host.sshPort],
       ['HostKeyAlias', hostAlias(host.id)],
     ];
-    if (proxy && !forward) options.push(['ProxyJump', proxyAlias(proxy.id)]);
+    if (proxy && !forward && input.jump === 'detached-jump')
+      options.push([
+        'ProxyCommand',
+        `setsid -w ssh -F ${paths.sshConfig} -W [%h]:%p ${proxyAlias(proxy.id)}`,
+      ]);
+    else if (proxy && !forward) options.push(['ProxyJump', proxyAlias(proxy.id)]);
     block(hostAlias(host.id), options);
   }
   block('*', [

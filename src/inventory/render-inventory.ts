@@ -6,7 +6,7 @@ import type { Proxy } from '../domain/proxy.ts';
 import { buildHostsYaml } from './build-hosts-yaml.ts';
 import { buildInventoryModel, type InventoryModel } from './build-inventory-model.ts';
 import { buildKnownHosts } from './build-known-hosts.ts';
-import { buildSshConfig, type HostKeyPolicy } from './build-ssh-config.ts';
+import { buildSshConfig, type HostKeyPolicy, type JumpStyle } from './build-ssh-config.ts';
 import { inventoryPaths, type InventoryPaths } from './inventory-paths.ts';
 import { resolveRoutes, type LocalForward } from './resolve-routes.ts';
 
@@ -23,6 +23,8 @@ export interface WriteInventoryInput {
   forwards?: Map<string, LocalForward>;
   /** `strict` (default) refuses unknown host keys; `accept-new` records them at first contact. */
   hostKeyPolicy?: HostKeyPolicy;
+  /** How hosts behind a proxy are reached: ProxyJump (default), or a jump in its own session (password runs). */
+  jump?: JumpStyle;
 }
 
 /** One file of an inventory: absolute path, content, mode. */
@@ -77,7 +79,14 @@ export function renderInventory(input: WriteInventoryInput): RenderedInventory {
     { path: paths.knownHosts, content: buildKnownHosts(routes, proxies), mode: 0o644 },
     {
       path: paths.sshConfig,
-      content: buildSshConfig({ project, routes, proxies, paths, hostKeyPolicy: input.hostKeyPolicy }),
+      content: buildSshConfig({
+        project,
+        routes,
+        proxies,
+        paths,
+        hostKeyPolicy: input.hostKeyPolicy,
+        jump: input.jump,
+      }),
       mode: 0o644,
     },
     { path: paths.hostsFile, content: buildHostsYaml(model, header), mode: 0o644 },

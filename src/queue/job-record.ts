@@ -38,6 +38,8 @@ export interface JobOptions {
   retryUnreachable?: number;
   /** Seconds between those runs. Default 5. */
   retryDelaySeconds?: number;
+  /** enroll and probe: seconds each way of reaching a host (direct, jump, forward) may take to connect; default 3. */
+  connectTimeoutSeconds?: number;
   /** probe only: the hosts were set up with the enrollment script (recorded as login way `script`). */
   enrolledBy?: 'script';
   /** rotate-key only: abandon the pending rotation (its next key is revoked everywhere and forgotten). */

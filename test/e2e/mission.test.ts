@@ -1,7 +1,8 @@
 /**
  * The mission end to end, as `npm run demo` runs it (scripts/mission.ts): through the CLI and the
- * HTTP API, against lab VMs in two VPCs and a direct VM, with real sshd, ansible-playbook, Redis,
- * InfluxDB and the tunnel keeper. Then what an operator sees on a second deploy and when a proxy dies.
+ * HTTP API, against lab VMs in two VPCs (one of them a RedHat-family simulation) and a direct VM, with
+ * real sshd, ansible-playbook, Redis, InfluxDB and the tunnel keeper. Then what an operator sees on a
+ * second deploy and when a proxy dies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../src/domain/host.ts';
@@ -67,6 +68,13 @@ describe('the mission', () => {
     expect(view.get('vpc2-vm1')?.login.way).toBe('script');
     expect(view.get('direct1')?.agent.uplink).toBe('direct');
     expect(view.get('vpc2-vm2')?.agent.uplink).toBe('proxy');
+    // A mixed fleet: the RedHat-family simulation behind vpc1's Debian proxy got the .rpm through the uplink.
+    expect(view.get('vpc1-rh1')?.facts).toMatchObject({ os: 'Rocky 9.4', family: 'RedHat' });
+    expect(view.get('vpc1-rh1')?.agent.uplink).toBe('proxy');
+    expect(view.get('vpc1-vm1')?.facts?.family).toBe('Debian');
+    expect(await mission.lab.sh('vpc1-rh1', "rpm -q --qf '%{NAME}-%{VERSION}' telegraf")).toBe(
+      'telegraf-1.30.0',
+    );
   });
 
   it('finds real points of every host in InfluxDB, carrying its host, project and network tags', async () => {
@@ -100,7 +108,7 @@ describe('the mission', () => {
       expect(view.get(vm.name)?.agent.reason, vm.name).toContain('vpc2-proxy');
     }
     // The other VPC and the direct VM are untouched by vpc2's trouble.
-    for (const id of ['vpc1-vm1', 'vpc1-vm2', 'direct1'])
+    for (const id of ['vpc1-vm1', 'vpc1-vm2', 'vpc1-rh1', 'direct1'])
       expect(view.get(id)?.agent.state, id).toBe('reporting');
   });
 });

@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { down, makeLab, slotDir, up, type LabVm } from './lab.ts';
-import { MAX_SLOT, planLab, type LabPlan } from './plan.ts';
+import { MAX_SLOT, OS_FAMILIES, planLab, type LabPlan, type OsFamily } from './plan.ts';
 import { listNetns } from './teardown.ts';
 import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
+import { PACKAGE_KEY_NAME, buildSignedTelegrafRpm } from '../support/telegraf-rpm.ts';
 
 const program = new Command('lab').description(
   'the Outpost test lab: a simulated multi-cloud VPC on this machine',
@@ -27,6 +28,13 @@ program
   .option('--vpcs <n>', 'VPCs, each with a proxy VM', whole, 1)
   .option('--vms <n>', 'target VMs per VPC', whole, 2)
   .option('--direct <n>', 'directly reachable VMs', whole, 0)
+  .option('--os-family <family>', `family of the VMs above: ${OS_FAMILIES.join(' | ')}`, osFamily, 'debian')
+  .option(
+    '--redhat-sim <n>',
+    'extra RedHat-family SIMULATION targets (vpcN-rhM), spread over the VPCs',
+    whole,
+    0,
+  )
   .option('--authorized-key <line...>', 'public key lines for the default user')
   .action(
     async (options: {
@@ -34,6 +42,8 @@ program
       vpcs: number;
       vms: number;
       direct: number;
+      osFamily: OsFamily;
+      redhatSim: number;
       authorizedKey?: string[];
     }) => {
       const started = Date.now();
@@ -42,6 +52,8 @@ program
         vpcs: options.vpcs,
         vmsPerVpc: options.vms,
         directVms: options.direct,
+        osFamily: options.osFamily,
+        redhatSim: options.redhatSim,
         authorizedKeys: options.authorizedKey ?? [],
       });
       printVms(lab.vms);
@@ -52,6 +64,8 @@ program
           vpcs: options.vpcs,
           vmsPerVpc: options.vms,
           directVms: options.direct,
+          osFamily: options.osFamily,
+          redhatSim: options.redhatSim,
         }),
       );
       console.log(
@@ -103,8 +117,14 @@ program
   .command('standin')
   .description('build the labelled Telegraf STAND-IN package (not Telegraf) for OUTPOST_TELEGRAF_PACKAGE_DIR')
   .argument('<dir>', 'directory to write telegraf_<version>_all.deb to')
-  .action(async (dir: string) => {
-    console.log(await buildTelegrafDeb({ outDir: path.resolve(dir) }));
+  .option(
+    '--rpm',
+    `also the .rpm for redhat-sim VMs, signed by a new key written beside it as ${PACKAGE_KEY_NAME}`,
+  )
+  .action(async (dir: string, options: { rpm?: boolean }) => {
+    const outDir = path.resolve(dir);
+    console.log(await buildTelegrafDeb({ outDir }));
+    if (options.rpm === true) console.log(await buildSignedTelegrafRpm(outDir));
   });
 
 await program.parseAsync();
@@ -130,7 +150,9 @@ function printVms(vms: LabVm[], status?: (vm: LabVm) => string): void {
       .filter(Boolean)
       .join(', ');
     console.log(
-      [vm.name.padEnd(12), vm.kind.padEnd(7), where.padEnd(40), status?.(vm) ?? ''].join(' ').trimEnd(),
+      [vm.name.padEnd(12), vm.kind.padEnd(7), vm.osFamily.padEnd(10), where.padEnd(40), status?.(vm) ?? '']
+        .join(' ')
+        .trimEnd(),
     );
   }
 }
@@ -160,6 +182,13 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function osFamily(value: string): OsFamily {
+  const family = OS_FAMILIES.find((known) => known === value);
+  if (family === undefined)
+    throw new InvalidArgumentError(`expected one of ${OS_FAMILIES.join(', ')}, got ${JSON.stringify(value)}`);
+  return family;
 }
 
 function whole(value: string): number {

@@ -76,7 +76,8 @@ describe('npm run demo, stopped half-way', () => {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const prefix = slotPrefixes(slot).netns;
-      expect((await listNetns()).filter((name) => name.startsWith(prefix)).length).toBe(7);
+      // The demo's lab: 2 VPCs of a proxy and 2 VMs, the RedHat-family simulation vpc1-rh1, direct1.
+      expect((await listNetns()).filter((name) => name.startsWith(prefix)).length).toBe(8);
       const vmPids = (
         JSON.parse(readFileSync(path.join(slotDir(slot), 'state.json'), 'utf8')) as { vms: { pid: number }[] }
       ).vms.map((vm) => vm.pid);

@@ -43,7 +43,7 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'outpost-lab-test-'));
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lab-test', '-f', path.join(work, 'id')]);
   publicKey = (await readFile(path.join(work, 'id.pub'), 'utf8')).trim();
-  lab = await up({ slot, vpcs: 2, vmsPerVpc: 2, directVms: 1, authorizedKeys: [publicKey] });
+  lab = await up({ slot, vpcs: 2, vmsPerVpc: 2, directVms: 1, redhatSim: 1, authorizedKeys: [publicKey] });
 });
 
 afterAll(async () => {
@@ -148,6 +148,45 @@ describe('each VM', () => {
     expect(right.stdout.trim()).toBe('root');
     const wrong = await sudo('not-the-password');
     expect(wrong.exitCode).not.toBe(0);
+  });
+});
+
+describe('a redhat-sim VM (a SIMULATION of a RHEL 9 clone over Debian files)', () => {
+  const vm = 'vpc1-rh1';
+
+  it('says it is a RHEL 9 clone where Ansible looks, and has no Debian release file or apt', async () => {
+    expect(lab.vm(vm).osFamily).toBe('redhat-sim');
+    expect(
+      await lab.sh(vm, 'cat /etc/redhat-release; grep -E "^(ID|VERSION_ID|PLATFORM_ID)=" /etc/os-release'),
+    ).toBe('Rocky Linux release 9.4 (Blue Onyx)\nID="rocky"\nVERSION_ID="9.4"\nPLATFORM_ID="platform:el9"\n');
+    expect(
+      (await lab.exec(vm, 'ls /etc/debian_version; command -v apt-get apt dpkg dpkg-query')).stdout,
+    ).toBe('');
+    // The Debian VMs beside it are untouched.
+    expect(await lab.sh('vpc1-vm1', 'command -v apt-get; cat /etc/debian_version')).toMatch(
+      /^\/usr\/bin\/apt-get\n\d+/,
+    );
+  });
+
+  it('has rpm and dnf with their own database: a RHEL 9 base, $releasever 9, and only the lab repository', async () => {
+    expect(
+      await lab.sh(vm, "rpm -qa --qf '%{NAME} '; rpm -q --whatprovides 'system-release(releasever)'"),
+    ).toBe('outpost-lab-sim-base outpost-lab-sim-base-9.4-1.noarch\n');
+    const dnf = `import dnf, dnf.rpm
+b = dnf.Base(); b.conf.read(); b.read_all_repos()
+print(dnf.rpm.detect_releasever('/'), b.conf.gpgcheck, b.conf.skip_if_unavailable)
+for r in b.repos.iter_enabled(): print(r.id, r.baseurl[0], r.gpgcheck)`;
+    expect(await lab.sh(vm, 'python3 -', { input: dnf })).toBe(
+      `9 True False\noutpost-lab-baseos http://${lab.controlAddress}/el9/baseos/${os.machine()}/ True\n`,
+    );
+  });
+
+  it('runs sshd as the sshd service, and its image user is in wheel as RHEL sudoers wants', async () => {
+    expect(await lab.sh(vm, 'service sshd status')).toMatch(/^sshd \(pid \d+\) is running/);
+    expect((await lab.exec(vm, 'ls /etc/init.d/ssh')).exitCode).not.toBe(0);
+    expect(await lab.sh(vm, `id -nG ${lab.user}; grep -E '^(%wheel|#includedir)' /etc/sudoers`)).toBe(
+      `${lab.user} wheel\n%wheel\tALL=(ALL)\tALL\n#includedir /etc/sudoers.d\n`,
+    );
   });
 });
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildNetwork } from './network.ts';
-import { planLab, type PlannedVm } from './plan.ts';
+import { planLab, type OsFamily, type PlannedVm } from './plan.ts';
+import { buildSimBaseRpm } from './redhat-sim.ts';
 import { teardownSlot } from './teardown.ts';
 import { bootVm, execInVm, type ExecResult } from './vm.ts';
 import { recordTestSecret } from '../support/test-evidence.ts';
@@ -19,6 +20,10 @@ export interface LabOptions {
   vmsPerVpc?: number;
   /** VMs reachable directly from the control plane. Default 0. */
   directVms?: number;
+  /** Family of the VMs above: `debian`, or `redhat-sim` (a simulated RHEL 9 clone, see redhat-sim.ts). Default debian. */
+  osFamily?: OsFamily;
+  /** Extra `redhat-sim` targets `vpcN-rhM`, round-robin over the VPCs. Default 0. */
+  redhatSim?: number;
   /** Public key lines authorized for the default login user on every VM. Default none. */
   authorizedKeys?: string[];
   /** Host directory for logs and state. Default `/var/tmp/outpost-lab/slot<N>`. */
@@ -74,6 +79,8 @@ export async function up(options: LabOptions = {}): Promise<Lab> {
     vpcs: options.vpcs ?? 1,
     vmsPerVpc: options.vmsPerVpc ?? 2,
     directVms: options.directVms ?? 0,
+    osFamily: options.osFamily ?? 'debian',
+    redhatSim: options.redhatSim ?? 0,
   });
   const dir = options.dir ?? slotDir(slot);
   await teardownSlot(slot, dir);
@@ -81,6 +88,9 @@ export async function up(options: LabOptions = {}): Promise<Lab> {
   await mkdir('/var/lib/outpost-lab-vm', { recursive: true });
   const password = randomBytes(12).toString('base64url');
   try {
+    const redhatSimBaseRpm = plan.vms.some((vm) => vm.osFamily === 'redhat-sim')
+      ? await buildSimBaseRpm(path.join(dir, 'redhat-sim'))
+      : undefined;
     await buildNetwork(plan);
     const vms = await Promise.all(
       plan.vms.map(async (planned): Promise<LabVm> => {
@@ -89,6 +99,8 @@ export async function up(options: LabOptions = {}): Promise<Lab> {
           password,
           authorizedKeys: options.authorizedKeys ?? [],
           logFile: path.join(dir, `${planned.name}.log`),
+          redhatSimBaseRpm,
+          controlAddress: plan.controlAddress,
         });
         return {
           ...planned,

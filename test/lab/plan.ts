@@ -6,19 +6,33 @@
  *   then one address per VPC proxy, then the directly reachable VMs.
  * - VPC `i` is a /26 from 198.51.100.0/24 then 192.0.2.0/24; the proxy is `.1`, targets follow.
  *   VPC bridges live inside the proxy's namespace, so the control plane has no path into a VPC.
+ * - Extra RedHat-family simulation targets (`redhatSim`) go round-robin over the VPCs, named
+ *   `vpcN-rhM`, addressed after each VPC's own targets and listed after every VPC's own VMs.
  */
 export interface LabShape {
   slot: number;
   vpcs: number;
   vmsPerVpc: number;
   directVms: number;
+  /** Family of the VMs above. Default `debian`. */
+  osFamily?: OsFamily;
+  /** Extra `redhat-sim` target VMs, spread over the VPCs. Default 0. */
+  redhatSim?: number;
 }
 
 export type VmKind = 'proxy' | 'target' | 'direct';
 
+/**
+ * What a VM's own root looks like. `redhat-sim` is a SIMULATION of a RHEL 9 clone (RedHat-family
+ * facts, real rpm and dnf, an `sshd` service, apt out of the way) over this Debian machine's files.
+ */
+export type OsFamily = 'debian' | 'redhat-sim';
+export const OS_FAMILIES: readonly OsFamily[] = ['debian', 'redhat-sim'];
+
 export interface PlannedVm {
   name: string;
   kind: VmKind;
+  osFamily: OsFamily;
   netns: string;
   vpc: string | undefined;
   vpcCidr: string | undefined;
@@ -62,10 +76,24 @@ export function slotPrefixes(slot: number): { netns: string; link: string } {
 
 export function planLab(shape: LabShape): LabPlan {
   const { slot, vpcs, vmsPerVpc, directVms } = shape;
+  const osFamily = shape.osFamily ?? 'debian';
+  const redhatSim = shape.redhatSim ?? 0;
   check('slot', slot, 0, MAX_SLOT);
   check('vpcs', vpcs, 0, VPC_BLOCKS.length);
   check('vmsPerVpc', vmsPerVpc, 0, MAX_TARGETS_PER_VPC);
   check('directVms', directVms, 0, PUBLIC_SIZE - 3 - vpcs);
+  if (vpcs === 0 && redhatSim !== 0) {
+    throw new RangeError(
+      `lab redhatSim: these VMs go into VPCs and the lab has none, got ${JSON.stringify(redhatSim)}`,
+    );
+  }
+  // Round-robin: the first VPCs hold one more than the others.
+  check('redhatSim', redhatSim, 0, vpcs * (MAX_TARGETS_PER_VPC - vmsPerVpc));
+  if (!OS_FAMILIES.includes(osFamily)) {
+    throw new RangeError(
+      `lab osFamily: expected one of ${OS_FAMILIES.join(', ')}, got ${JSON.stringify(osFamily)}`,
+    );
+  }
 
   const prefix = slotPrefixes(slot);
   const publicBase = slot * PUBLIC_SIZE;
@@ -73,16 +101,33 @@ export function planLab(shape: LabShape): LabPlan {
   const bridge = `${prefix.link}pub`;
   const vms: PlannedVm[] = [];
   const links: LabPlan['links'] = [];
+  const target = (i: number, j: number, name: string, family: OsFamily): PlannedVm => {
+    const { vpc, vpcCidr, vpcAt } = vpcBlock(i);
+    const vm: PlannedVm = {
+      name: `${vpc}-${name}`,
+      kind: 'target',
+      osFamily: family,
+      netns: `${prefix.netns}${vpc}-${name}`,
+      vpc,
+      vpcCidr,
+      publicAddress: undefined,
+      vpcAddress: vpcAt(2 + j),
+    };
+    links.push({
+      name: `${prefix.link}v${i}t${j}`,
+      inNetns: `${prefix.netns}${vpc}-proxy`,
+      bridge: 'br0',
+      vmNetns: vm.netns,
+    });
+    return vm;
+  };
 
   for (let i = 0; i < vpcs; i++) {
-    const vpc = `vpc${i + 1}`;
-    const block = VPC_BLOCKS[i] as string;
-    const [a, b, c, d] = block.split('.').map(Number) as [number, number, number, number];
-    const vpcAt = (offset: number) => `${a}.${b}.${c}.${d + offset}`;
-    const vpcCidr = `${block}/26`;
+    const { vpc, vpcCidr, vpcAt } = vpcBlock(i);
     const proxy: PlannedVm = {
       name: `${vpc}-proxy`,
       kind: 'proxy',
+      osFamily,
       netns: `${prefix.netns}${vpc}-proxy`,
       vpc,
       vpcCidr,
@@ -91,29 +136,18 @@ export function planLab(shape: LabShape): LabPlan {
     };
     vms.push(proxy);
     links.push({ name: `${prefix.link}p${i}`, inNetns: undefined, bridge, vmNetns: proxy.netns });
-    for (let j = 0; j < vmsPerVpc; j++) {
-      const target: PlannedVm = {
-        name: `${vpc}-vm${j + 1}`,
-        kind: 'target',
-        netns: `${prefix.netns}${vpc}-vm${j + 1}`,
-        vpc,
-        vpcCidr,
-        publicAddress: undefined,
-        vpcAddress: vpcAt(2 + j),
-      };
-      vms.push(target);
-      links.push({
-        name: `${prefix.link}v${i}t${j}`,
-        inNetns: proxy.netns,
-        bridge: 'br0',
-        vmNetns: target.netns,
-      });
-    }
+    for (let j = 0; j < vmsPerVpc; j++) vms.push(target(i, j, `vm${j + 1}`, osFamily));
+  }
+  for (let k = 0; k < redhatSim; k++) {
+    const i = k % vpcs;
+    const m = Math.floor(k / vpcs);
+    vms.push(target(i, vmsPerVpc + m, `rh${m + 1}`, 'redhat-sim'));
   }
   for (let k = 0; k < directVms; k++) {
     const vm: PlannedVm = {
       name: `direct${k + 1}`,
       kind: 'direct',
+      osFamily,
       netns: `${prefix.netns}direct${k + 1}`,
       vpc: undefined,
       vpcCidr: undefined,
@@ -132,6 +166,13 @@ export function planLab(shape: LabShape): LabPlan {
     vms,
     links,
   };
+}
+
+/** Name, CIDR and addresses of VPC `i` (0-based). */
+function vpcBlock(i: number): { vpc: string; vpcCidr: string; vpcAt: (offset: number) => string } {
+  const block = VPC_BLOCKS[i] as string;
+  const [a, b, c, d] = block.split('.').map(Number) as [number, number, number, number];
+  return { vpc: `vpc${i + 1}`, vpcCidr: `${block}/26`, vpcAt: (offset) => `${a}.${b}.${c}.${d + offset}` };
 }
 
 function check(field: string, value: number, min: number, max: number): void {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { execa } from 'execa';
 import type { PlannedVm } from './plan.ts';
+import { renderRedhatSimSetup } from './redhat-sim.ts';
 
 /** Where each VM mounts its private tmpfs (holding the overlay's upper and work dirs) inside its own mount namespace. */
 const VM_SCRATCH = '/var/lib/outpost-lab-vm';
@@ -12,6 +13,10 @@ export interface BootOptions {
   password: string;
   authorizedKeys: string[];
   logFile: string;
+  /** The simulation's base package (see redhat-sim.ts); needed to boot a `redhat-sim` VM. */
+  redhatSimBaseRpm?: string;
+  /** The control plane's lab address, where a `redhat-sim` VM's dnf repository is served. */
+  controlAddress: string;
 }
 
 export interface BootedVm {
@@ -42,6 +47,10 @@ exec chroot "$S/root" /usr/bin/tini -s -- /bin/sh /etc/outpost-lab-init
 /** The VM's own start-up, as a fresh cloud image would do it: host key, default user, sshd. */
 function initScript(vm: PlannedVm, options: BootOptions): string {
   const keys = options.authorizedKeys.map((key) => shellQuote(key)).join(' ');
+  const redhat = vm.osFamily === 'redhat-sim';
+  if (redhat && options.redhatSimBaseRpm === undefined) {
+    throw new Error(`lab: VM ${vm.name} is redhat-sim but no simulation base package was built`);
+  }
   return `set -eu
 export PATH=${VM_PATH}
 # Like a cloud image: the VM's own name resolves (sudo looks it up), and no resolver outside the lab.
@@ -50,13 +59,15 @@ printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1
 rm -f /etc/ssh/ssh_host_*
 ssh-keygen -q -t ed25519 -N '' -C ${shellQuote(`root@${vm.name}`)} -f /etc/ssh/ssh_host_ed25519_key
 printf 'HostKey /etc/ssh/ssh_host_ed25519_key\\nPasswordAuthentication yes\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/00-lab-image.conf
-useradd -m -s /bin/bash -G sudo ${options.user}
+${redhat ? renderRedhatSimSetup(shellQuote(options.redhatSimBaseRpm ?? ''), options.controlAddress) : ''}
+# The image's admin group: sudo on Debian, wheel on the RedHat family.
+useradd -m -s /bin/bash -G ${redhat ? 'wheel' : 'sudo'} ${options.user}
 printf '%s:%s\\n' ${options.user} ${shellQuote(options.password)} | chpasswd
 install -d -m 700 -o ${options.user} -g ${options.user} /home/${options.user}/.ssh
 for key in ${keys}; do printf '%s\\n' "$key" >> /home/${options.user}/.ssh/authorized_keys; done
 [ -f /home/${options.user}/.ssh/authorized_keys ] && chown ${options.user}: /home/${options.user}/.ssh/authorized_keys && chmod 600 /home/${options.user}/.ssh/authorized_keys
 mkdir -p /run/sshd
-/usr/sbin/sshd
+${redhat ? '/etc/init.d/sshd start' : '/usr/sbin/sshd'}
 touch /run/outpost-lab-ready
 exec sleep infinity
 `;

@@ -1,9 +1,7 @@
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
-const standinSource = join(repoRoot, 'test/fixtures/telegraf-standin');
+import { copyStandinTree, repoRoot } from './telegraf-standin-tree.ts';
 
 /** Options of {@link buildTelegrafDeb}. */
 export interface TelegrafDebOptions {
@@ -25,27 +23,8 @@ export async function buildTelegrafDeb(options: TelegrafDebOptions = {}): Promis
   await mkdir(join(repoRoot, 'var'), { recursive: true });
   const outDir = options.outDir ?? (await mkdtemp(join(repoRoot, 'var', 'telegraf-deb-')));
   await mkdir(outDir, { recursive: true });
-  const tree = await mkdtemp(join(repoRoot, 'var', 'telegraf-tree-'));
+  const tree = await copyStandinTree(version, 'deb');
   try {
-    await cp(standinSource, tree, { recursive: true });
-    await rm(join(tree, 'README.md'));
-    await rm(join(tree, 'DEBIAN/control.in'));
-    const control = await readFile(join(standinSource, 'DEBIAN/control.in'), 'utf8');
-    await writeFile(join(tree, 'DEBIAN/control'), control.replace('@VERSION@', version));
-    const binary = join(tree, 'usr/bin/telegraf');
-    await writeFile(binary, (await readFile(binary, 'utf8')).replace('@VERSION@', version));
-    await mkdir(join(tree, 'etc/telegraf/telegraf.d'), { recursive: true });
-    // dpkg-deb refuses group/world-writable control dirs; make modes independent of the umask.
-    await execa('chmod', ['-R', 'u=rwX,go=rX', tree]);
-    for (const script of [
-      'DEBIAN/postinst',
-      'DEBIAN/prerm',
-      'DEBIAN/postrm',
-      'usr/bin/telegraf',
-      'etc/init.d/telegraf',
-    ]) {
-      await chmod(join(tree, script), 0o755);
-    }
     const debPath = join(outDir, `telegraf_${version}_all.deb`);
     await execa('dpkg-deb', ['--root-owner-group', '--build', tree, debPath]);
     return debPath;

@@ -1,6 +1,9 @@
 import { stripAnsi } from './ansi.ts';
 import type { HostSummary } from './types.ts';
 
+/** The per-host counters an event adds to (not the first error or the task a stopped run reached). */
+type CountedStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
 /** One entry of a job's log stream as the API sends it. */
 export interface LogEntry {
   seq: number;
@@ -103,9 +106,9 @@ export class LogModel {
     const event = parse(data) as
       | {
           event?: string;
-          hosts?: string[] | Record<string, Omit<HostSummary, 'firstError'>>;
+          hosts?: string[] | Record<string, Pick<HostSummary, CountedStatus>>;
           host?: string;
-          status?: keyof Omit<HostSummary, 'firstError'>;
+          status?: CountedStatus;
           task?: string;
           msg?: string;
           ignore_errors?: boolean;

@@ -129,7 +129,11 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
       holdUplinks(agent, {
         jobId: job.id,
         proxies: [...needed.values()],
-        claimMs: (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS['deploy-agent']) * 1000,
+        // The claim lasts as long as the job may (its limit grows with its hosts).
+        claimMs:
+          run.deadline !== undefined
+            ? Math.max(1000, run.deadline - Date.now())
+            : (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS['deploy-agent']) * 1000,
         claimed,
         signal: run.signal,
         say,

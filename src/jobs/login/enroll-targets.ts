@@ -12,6 +12,7 @@ import { checkPrivateKey } from '../../domain/check-private-key.ts';
 import { unlockKeyFile } from '../../secrets/unlock-key-file.ts';
 import type { LoginDeps } from './login-deps.ts';
 import { pinRecordedKeys } from './pin-recorded-keys.ts';
+import { parsePlayFacts, type HostFacts } from './parse-play-facts.ts';
 import type { LoginTargets } from './resolve-login-targets.ts';
 import { runSsh } from '../../ssh/run-ssh.ts';
 import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
@@ -28,6 +29,8 @@ export interface Enrollment {
   enrolled: Set<string>;
   /** Per target: the play's counts (with the first error), and whether its host key was pinned now. */
   lines: Record<string, HostSummary & { pinned?: 'recorded' | 'unchanged' | 'changed' }>;
+  /** The facts the play read as root on each target it reached. */
+  facts: Map<string, HostFacts>;
 }
 
 /**
@@ -84,9 +87,13 @@ export async function enrollTargets(
   };
   if (credentials.way === 'password') {
     secretVars.ansible_password = credentials.password;
-    // The generated ssh_config is key-only (BatchMode): open password logins for this run's targets only.
-    extraVars.ansible_ssh_extra_args =
+    // The generated ssh_config is key-only (BatchMode): open password logins for this run's targets only,
+    // file transfers included (sftp and scp do not take ssh's extra args).
+    const passwordLogin =
       '-o BatchMode=no -o PasswordAuthentication=yes -o KbdInteractiveAuthentication=yes -o PreferredAuthentications=password,keyboard-interactive';
+    extraVars.ansible_ssh_extra_args = passwordLogin;
+    extraVars.ansible_sftp_extra_args = passwordLogin;
+    extraVars.ansible_scp_extra_args = passwordLogin;
   }
   if (user !== 'root' && credentials.password) secretVars.ansible_become_password = credentials.password;
 
@@ -104,6 +111,8 @@ export async function enrollTargets(
         proxies,
         keys: { project: await keys.projectPrivateKey(project) },
         hostKeyPolicy: 'accept-new',
+        // sshpass gives ssh a pty: a ProxyJump would die with it and every task would log in again.
+        ...(credentials.way === 'password' ? { jump: 'detached-jump' as const } : {}),
       });
       knownHosts = written.knownHosts;
       const secretFiles = [written.projectKey];
@@ -148,30 +157,32 @@ export async function enrollTargets(
       enrolled.add(id);
     lines[id] = { ...summary, ...(pin ? { pinned: pin } : {}) };
   }
-  return { way: credentials.way, outcome, enrolled, lines };
+  // The role read these facts as root anyway: recorded with the recap, they spare the job a probe play.
+  return { way: credentials.way, outcome, enrolled, lines, facts: parsePlayFacts(outcome.stats) };
 }
 
-/** Refuses the run when cloudroot cannot log in to a proxy its hosts jump through, naming the proxy. */
+/**
+ * Refuses the run when cloudroot cannot log in to a proxy its hosts jump through, naming the proxy. The
+ * logins run at once and leave each proxy's ControlMaster up for the play's jumps to share (the run
+ * stops them when it ends); a refusal stops them at once.
+ */
 async function checkProxiesLogIn(
   sshConfig: string,
   ids: string[],
   proxies: LoginTargets['proxies'],
   signal: AbortSignal,
 ): Promise<void> {
-  try {
-    for (const id of ids) {
-      const proxy = proxies.find((candidate) => candidate.id === id);
-      const ssh = await runSsh(sshConfig, `proxy.${id}`, 'true', { signal });
-      if (ssh.exitCode !== 0) {
-        const failure = classifySshFailure(ssh.stderr, proxy);
-        throw new AppError(
-          'proxy_not_enrolled',
-          `cannot log in to proxy ${JSON.stringify(id)} as cloudroot (${failure.detail}): enroll or prepare the proxy first, or check it is up`,
-          { status: 409, details: { proxy: id } },
-        );
-      }
-    }
-  } finally {
-    await stopControlMasters(sshConfig, ids);
-  }
+  const logins = await Promise.all(
+    ids.map(async (id) => ({ id, ssh: await runSsh(sshConfig, `proxy.${id}`, 'true', { signal }) })),
+  );
+  const refused = logins.find(({ ssh }) => ssh.exitCode !== 0);
+  if (!refused) return;
+  await stopControlMasters(sshConfig, ids);
+  const proxy = proxies.find((candidate) => candidate.id === refused.id);
+  const failure = classifySshFailure(refused.ssh.stderr, proxy);
+  throw new AppError(
+    'proxy_not_enrolled',
+    `cannot log in to proxy ${JSON.stringify(refused.id)} as cloudroot (${failure.detail}): enroll or prepare the proxy first, or check it is up`,
+    { status: 409, details: { proxy: refused.id } },
+  );
 }

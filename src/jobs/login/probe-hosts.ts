@@ -1,14 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostSummary } from '../../ansible/summarize-run.ts';
-import {
-  INTERPRETER_PATH,
-  type Host,
-  type HostLogin,
-  type HostProbe,
-  type Reach,
-} from '../../domain/host.ts';
-import { AppError } from '../../errors.ts';
+import type { Host, HostLogin, HostProbe, Reach } from '../../domain/host.ts';
 import type { LocalForward } from '../../inventory/resolve-routes.ts';
 import { writeInventory } from '../../inventory/write-inventory.ts';
 import { TunnelKeeper } from '../../tunnels/index.ts';
@@ -16,21 +9,30 @@ import type { JobOutcome, JobRun } from '../runtime/job-run.ts';
 import type { LoginDeps } from './login-deps.ts';
 import { pinRecordedKeys } from './pin-recorded-keys.ts';
 import { runTargetedPlaybook } from '../runtime/run-targeted-playbook.ts';
-import { tryReachWays, WAYS } from './try-reach-ways.ts';
+import { parsePlayFacts, type HostFacts } from './parse-play-facts.ts';
+import { tryReachWays, WAYS, type HostWays, type TryReachInput } from './try-reach-ways.ts';
 import { preparedInventory } from '../runtime/prepared-inventory.ts';
 
 /** One host's line of a probe's job result: the play's counts plus what the probe found. */
 export type ProbedHost = HostSummary & { probe: HostProbe; facts?: Host['facts']; login: HostLogin };
 
-/** How a successful probe records the login: the way cloudroot was set up (`script` by default). */
+/** How a successful probe records the login, and what it may skip. */
 export interface ProbeHostsOptions {
+  /** The way cloudroot was set up (`script` by default). */
   enrolledBy?: 'password' | 'key' | 'script';
+  /**
+   * Facts a play of this job already read as root (enroll.yml): then no probe play runs, and the tries
+   * prove passwordless sudo themselves (`sudo -n true` through each way).
+   */
+  facts?: Map<string, HostFacts>;
+  /** Direct ways' banner checks the job started earlier (checkBanners). */
+  banners?: TryReachInput['banners'];
 }
 
 /**
  * The probe of `hosts` (one project): tries each way as cloudroot with the project key, pins host keys
- * seen at first contact, runs playbooks/probe.yml through the way that worked (become root, facts),
- * and records reach, probe, facts and login on every host.
+ * seen at first contact, runs playbooks/probe.yml through the way that worked (become root, facts) unless
+ * the job has the facts already, and records reach, probe, facts and login on every host.
  */
 export async function probeHosts(
   deps: LoginDeps,
@@ -50,6 +52,7 @@ export async function probeHosts(
     ? undefined
     : new TunnelKeeper({ privateKey: projectKey, healthCheckIntervalMs: 0, ensureWaitMs: 8000 });
   try {
+    const connectTimeoutSeconds = run.job.options?.connectTimeoutSeconds;
     const tries = await tryReachWays({
       dir: path.join(dir, 'ways'),
       project,
@@ -59,6 +62,9 @@ export async function probeHosts(
       tunnels: deps.tunnels ?? own,
       signal: run.signal,
       opened,
+      ...(connectTimeoutSeconds !== undefined ? { connectTimeoutSeconds } : {}),
+      ...(options.facts ? { check: 'become' as const } : {}),
+      ...(options.banners ? { banners: options.banners } : {}),
     });
     for (const host of hosts) {
       for (const way of WAYS) {
@@ -73,10 +79,8 @@ export async function probeHosts(
     }
 
     const reachable = hosts.filter((host) => tries.get(host.id)?.reach);
-    const factsDir = path.join(dir, 'facts');
-    await mkdir(factsDir, { recursive: true, mode: 0o700 });
     let play: JobOutcome | undefined;
-    if (reachable.length > 0) {
+    if (reachable.length > 0 && !options.facts) {
       const forwards = new Map<string, LocalForward>();
       for (const host of reachable) {
         const forward = tries.get(host.id)?.forward;
@@ -87,7 +91,7 @@ export async function probeHosts(
         playbook: 'probe.yml',
         targets: reachable.map((host) => host.id),
         // Discovery always: the probe is what records the interpreter later runs are pinned to.
-        extraVars: { outpost_facts_dir: factsDir, ansible_python_interpreter: 'auto_silent' },
+        extraVars: { ansible_python_interpreter: 'auto_silent' },
         prepareInventory: async (runDir) => {
           const written = await writeInventory({
             dir: runDir,
@@ -103,10 +107,13 @@ export async function probeHosts(
     }
 
     const at = new Date().toISOString();
+    const found = options.facts ?? parsePlayFacts(play?.stats);
     const result: Record<string, ProbedHost> = {};
     for (const host of hosts) {
       const tried = tries.get(host.id);
-      const summary = play?.result?.[host.id] ?? unreachableSummary(tried?.ways);
+      const summary = options.facts
+        ? triedSummary(tried)
+        : (play?.result?.[host.id] ?? unreachableSummary(tried?.ways));
       const ok = Boolean(tried?.reach) && summary.failed === 0 && summary.unreachable === 0;
       const current = await registry.getHost(host.id);
       const probe: HostProbe = {
@@ -115,7 +122,7 @@ export async function probeHosts(
         ...(tried?.reach ? { reach: tried.reach } : {}),
         ...(current.hostKey ? { hostKey: current.hostKey } : {}),
       };
-      const facts = ok ? await readFacts(factsDir, host.id) : undefined;
+      const facts = ok ? found.get(host.id) : undefined;
       const login = nextLogin(current.login, ok, tried?.ways, at, options);
       const updated = await registry.updateHost(host.id, {
         probe,
@@ -146,7 +153,28 @@ export async function probeHosts(
   } finally {
     for (const [proxyId, forwardId] of opened)
       await deps.tunnels?.release(proxyId, forwardId).catch(() => undefined);
+    await own?.close().catch(() => undefined);
   }
+}
+
+/** The result line of a host whose tries were the whole proof (no play): reached and become root, or why not. */
+function triedSummary(tried: HostWays | undefined): HostSummary {
+  if (!tried?.reach) return unreachableSummary(tried?.ways);
+  if (tried.become && !tried.become.ok) {
+    return {
+      ok: 1,
+      changed: 0,
+      failed: 1,
+      skipped: 0,
+      unreachable: 0,
+      firstError: {
+        task: 'Become root as cloudroot (sudo -n true)',
+        status: 'failed',
+        msg: tried.become.detail ?? 'sudo -n true failed',
+      },
+    };
+  }
+  return { ok: 1, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
 }
 
 /** The job result line of a host no way reached: one unreachable, with the reasons of each way. */
@@ -190,22 +218,4 @@ function nextLogin(
     };
   }
   return current;
-}
-
-/** The facts probe.yml wrote for `host`, keeping only plain values the registry accepts. */
-async function readFacts(dir: string, host: string): Promise<Host['facts'] | undefined> {
-  try {
-    const raw = JSON.parse(await readFile(path.join(dir, `${host}.json`), 'utf8')) as Record<string, unknown>;
-    const facts: NonNullable<Host['facts']> = {};
-    for (const name of ['os', 'arch', 'python'] as const) {
-      const value = raw[name];
-      if (typeof value === 'string' && /^[A-Za-z0-9 ._+()/-]{1,100}$/.test(value)) facts[name] = value;
-    }
-    if (typeof raw.interpreter === 'string' && INTERPRETER_PATH.test(raw.interpreter))
-      facts.interpreter = raw.interpreter;
-    return Object.keys(facts).length > 0 ? facts : undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new AppError('probe_facts', `cannot read the facts of ${JSON.stringify(host)}`, { cause: error });
-  }
 }

@@ -1,7 +1,9 @@
 import type { JobKind } from '../../queue/job-record.ts';
 import { deployAgentJob } from '../agent/deploy-agent-job.ts';
 import { enrollJob } from '../login/enroll-job.ts';
+import { countJobTargets } from './count-job-targets.ts';
 import type { JobDeps } from './job-deps.ts';
+import { jobTimeLimit } from './job-time-limit.ts';
 import type { ExecuteJob, JobOutcome, JobRun } from './job-run.ts';
 import { prepareProxyJob } from '../login/prepare-proxy-job.ts';
 import { probeJob } from '../login/probe-job.ts';
@@ -19,7 +21,18 @@ const ORCHESTRATORS: Record<JobKind, (deps: JobDeps, run: JobRun) => Promise<Job
   'rotate-key': rotateKeyJob,
 };
 
-/** The worker's entry into jobs/: picks the orchestrator of the job's kind and gives it `deps`. */
+/**
+ * The worker's entry into jobs/: sets the job's time limit (given, or growing with its host count), which
+ * every run of the job shares, then picks the orchestrator of the job's kind and gives it `deps`.
+ */
 export function createExecuteJob(deps: JobDeps): ExecuteJob {
-  return (run) => ORCHESTRATORS[run.job.kind](deps, run);
+  return async (run) => {
+    const timeLimit = jobTimeLimit(run.job, await countJobTargets(deps.registry, run.job));
+    run.log.write('stdout', `outpost: time limit ${timeLimit.seconds} s (${timeLimit.why})`);
+    return ORCHESTRATORS[run.job.kind](deps, {
+      ...run,
+      timeLimit,
+      deadline: run.deadline ?? Date.now() + timeLimit.seconds * 1000,
+    });
+  };
 }

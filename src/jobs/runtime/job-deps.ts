@@ -10,7 +10,10 @@ import type { TunnelKeeper } from '../../tunnels/index.ts';
 export interface PreparedInventory {
   /** Path of hosts.yml. */
   inventory: string;
-  /** Path of the ssh_config hosts.yml points at (`-F`), for commands outside the play. */
+  /**
+   * Path of the ssh_config hosts.yml points at (`-F`), for commands outside the play: the fast path's
+   * probe, and asking again why a host was unreachable when Ansible did not say.
+   */
   sshConfig?: string;
   /** Files holding secrets (private keys): removed when the run ends. */
   secretFiles: string[];

@@ -1,6 +1,7 @@
 import type { HostSummary } from '../../ansible/summarize-run.ts';
 import type { LogWriter } from '../../logs/log-writer.ts';
 import type { JobRecord, JobTimings } from '../../queue/job-record.ts';
+import type { JobTimeLimit } from './job-time-limit.ts';
 
 /** What an orchestrator gets for one job. */
 export interface JobRun {
@@ -11,6 +12,10 @@ export interface JobRun {
   log: LogWriter;
   /** Credentials given with the job, unsealed; the orchestrator must not keep them. */
   credentials?: JobCredentials;
+  /** When the whole job must be over (epoch ms), from its time limit; every run of the job shares it. */
+  deadline?: number;
+  /** The job's time limit and where it comes from. */
+  timeLimit?: JobTimeLimit;
   /** Records progress facts on the job: the process group, the command line. */
   record(patch: Partial<Pick<JobRecord, 'pgid' | 'command' | 'rc'>>): Promise<void>;
   /** Where the job's time goes, filled as it runs (each play's runs, a kind's own phases); kept on the job. */
@@ -33,6 +38,8 @@ export interface JobOutcome {
   result?: Record<string, HostSummary>;
   command?: string[];
   rc?: number;
+  /** What the last play recorded for Outpost (set_stats, keys `outpost_*`), e.g. `outpost_facts`. */
+  stats?: Record<string, unknown>;
 }
 
 /** Runs one job to its outcome; a failed play is an outcome, never a rejection. */

@@ -3,16 +3,22 @@ import path from 'node:path';
 import { strategyEnv } from '../../ansible/ansible-strategy.ts';
 import { buildCommand } from '../../ansible/build-command.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
+import type { AnsibleEvent } from '../../ansible/ansible-event.ts';
+import { killProcessesMentioning } from '../../ansible/kill-process-group.ts';
 import type { RunResult } from '../../ansible/run-playbook.ts';
-import type { HostSummary } from '../../ansible/summarize-run.ts';
+import { describeFailedHosts, type HostSummary } from '../../ansible/summarize-run.ts';
 import { explainReservedExtraVar } from '../../domain/reserved-extra-var.ts';
 import { ValidationError } from '../../errors.ts';
 import type { JobRecord } from '../../queue/job-record.ts';
+import { classifySshFailure } from '../../ssh/classify-ssh-failure.ts';
+import { explainSshFailure } from '../../ssh/explain-ssh-failure.ts';
 import { explainRunDirError } from './explain-run-dir-error.ts';
-import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS } from './default-timeouts.ts';
+import { DEFAULT_IDLE_TIMEOUT_SECONDS } from './default-timeouts.ts';
+import { jobTimeLimit } from './job-time-limit.ts';
 import type { JobDeps, PreparedInventory } from './job-deps.ts';
 import type { JobOutcome, JobRun } from './job-run.ts';
 import { writeLocalInventory } from './write-local-inventory.ts';
+import { diagnoseUnreachable } from './diagnose-unreachable.ts';
 
 /** What a kind adds to the common run: its playbook and its extra vars. */
 export interface AnsibleJobPlan {
@@ -26,7 +32,8 @@ export interface AnsibleJobPlan {
 
 /**
  * The common path of every kind: private run dir, inventory, extra vars, ansible-playbook with events
- * into the log, retries of unreachable hosts by the job's policy, secrets removed at the end.
+ * into the log, within the job's time limit; hosts lost on the way run once more (Outpost's own kinds;
+ * `options.retryUnreachable` says otherwise); ssh's host key banners explained; secrets removed at the end.
  */
 export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJobPlan): Promise<JobOutcome> {
   const { job } = run;
@@ -50,11 +57,17 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
       extraVarsFiles.push(secretFile);
     }
 
-    const deadline = Date.now() + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS[job.kind]) * 1000;
+    const timeLimit = run.timeLimit ?? jobTimeLimit(job, 1);
+    const deadline = run.deadline ?? Date.now() + timeLimit.seconds * 1000;
+    // Outpost's own plays are idempotent: a host lost on the way (a proxy restarting) gets one more run.
+    const retries = options.retryUnreachable ?? (job.kind === 'run-playbook' ? 0 : 1);
     let limit = options.limit;
     let hosts: Record<string, HostSummary> = {};
     let result: RunResult | undefined;
-    for (let attempt = 0; attempt <= (options.retryUnreachable ?? 0); attempt += 1) {
+    let stats: Record<string, unknown> | undefined;
+    // Hosts whose key changed or is unknown: ssh would refuse them again, so they get no retry.
+    const keyProblems = new Set<string>();
+    for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0) {
         run.log.write(
           'stdout',
@@ -82,34 +95,69 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
       const argv = [command.file, ...command.args];
       await run.record({ command: argv });
       await writeFile(path.join(dir, 'command.json'), JSON.stringify(argv));
+      const progress = trackProgress();
       result = await deps.runPlaybook(command, {
         signal: run.signal,
         timeoutMs: Math.max(1, deadline - Date.now()),
+        timeoutReason: `the job's time limit of ${timeLimit.seconds} s ran out (${timeLimit.why})`,
+        explainHostError: (host, error) => {
+          const explained = error.status === 'unreachable' ? explainSshFailure(error.msg, host) : undefined;
+          if (explained) keyProblems.add(host);
+          return explained?.message;
+        },
         idleTimeoutMs: (options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
         killGraceMs: deps.killGraceMs ?? 5000,
         reapMarker: dir,
         onLine: (line) => run.log.write('stdout', line),
-        onEvent: (event) => run.log.write('event', JSON.stringify(event)),
+        onEvent: (event) => {
+          progress.see(event);
+          run.log.write('event', JSON.stringify(event));
+        },
         onSpawn: (pgid) => void run.record({ pgid }).catch(() => undefined),
         waitForRoom: () => run.log.ready?.(),
       });
+      if (result.outcome === 'timeout' || result.outcome === 'canceled')
+        progress.markStopped(result.hosts, result.reason ?? result.outcome);
+      const unexplained = Object.entries(result.hosts).some(
+        ([host, h]) => h.firstError?.status === 'unreachable' && !keyProblems.has(host),
+      );
+      if (prepared.sshConfig && unexplained && !run.signal.aborted) {
+        for (const host of await diagnoseUnreachable(
+          prepared.sshConfig,
+          result.hosts,
+          keyProblems,
+          run.signal,
+        ))
+          keyProblems.add(host);
+        // The diagnosis may have opened ssh masters of its own: nothing of the run outlives it.
+        await killProcessesMentioning(dir);
+      }
       hosts = { ...hosts, ...result.hosts };
       run.timings?.runs.push(result.timings);
+      stats = mergeStats(stats, result.stats);
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
+      // Only a host lost on the way: a refused key or a changed host key would be refused again.
       const unreachable = Object.entries(result.hosts)
-        .filter(([, h]) => h.unreachable > 0)
+        .filter(
+          ([host, h]) => h.unreachable > 0 && !keyProblems.has(host) && isTransient(h.firstError?.msg ?? ''),
+        )
         .map(([host]) => host);
       if (result.outcome !== 'failed' || unreachable.length === 0 || run.signal.aborted) break;
       if (Date.now() >= deadline) break;
       limit = unreachable.join(',');
     }
     if (!result) throw new Error('no run took place');
+    // Every host's own words (explained, retried), and a retry that worked hides no host failed earlier.
+    const failedHosts =
+      result.outcome === 'successful' || result.outcome === 'failed' ? describeFailedHosts(hosts) : '';
+    const reason = failedHosts || result.reason;
     return {
-      status: result.outcome,
-      ...(result.reason ? { reason: result.reason } : {}),
+      status: failedHosts ? 'failed' : result.outcome,
+      ...(reason ? { reason } : {}),
       result: hosts,
       command: result.argv,
       ...(result.rc !== undefined ? { rc: result.rc } : {}),
+      ...(stats ? { stats } : {}),
     };
   } catch (error) {
     throw explainRunDirError(error, dir);
@@ -117,6 +165,63 @@ export async function runAnsibleJob(deps: JobDeps, run: JobRun, plan: AnsibleJob
     await Promise.all(secretFiles.map((file) => rm(file, { force: true })));
     await Promise.all(controlDirs.map((dir) => releaseControlSockets(dir)));
   }
+}
+
+/** The stats of every run of a job: a retry's per-host records join the first run's. */
+function mergeStats(
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  if (!before || !after) return after ?? before;
+  const merged = { ...before };
+  for (const [key, value] of Object.entries(after)) {
+    const earlier = merged[key];
+    merged[key] = isRecord(earlier) && isRecord(value) ? { ...earlier, ...value } : value;
+  }
+  return merged;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether an unreachable host's error may pass by itself (timeout, refused, no route), unlike a refused login. */
+function isTransient(msg: string): boolean {
+  const { reason } = classifySshFailure(msg);
+  return reason !== 'auth-failed' && reason !== 'host-key-changed';
+}
+
+/**
+ * Follows a run's events, so that a run stopped before its end (no recap) can say per host what it had
+ * reached: its summary then counts the task it was stopped in as failed, with why, and `reached` names
+ * the last task it had finished.
+ */
+function trackProgress() {
+  let running: string | undefined;
+  let ended = false;
+  const finished = new Map<string, string>();
+  return {
+    see(event: AnsibleEvent): void {
+      if (event.event === 'task_start') running = event.task;
+      if (event.event === 'host_result') finished.set(event.host, event.task);
+      if (event.event === 'recap') ended = true;
+    },
+    markStopped(hosts: Record<string, HostSummary>, why: string): void {
+      if (ended) return;
+      for (const [host, summary] of Object.entries(hosts)) {
+        const reached = finished.get(host);
+        if (reached) summary.reached = reached;
+        if (summary.failed > 0 || summary.unreachable > 0) continue;
+        summary.failed += 1;
+        const at = reached === running || !running ? 'after' : 'at';
+        summary.firstError = {
+          task: running ?? 'the start of the play',
+          status: 'failed',
+          msg: `stopped ${at} this task, before the end of the play: ${why}`,
+        };
+      }
+    },
+  };
 }
 
 async function prepareInventory(deps: JobDeps, dir: string, run: JobRun): Promise<PreparedInventory> {

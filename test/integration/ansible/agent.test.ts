@@ -1,16 +1,24 @@
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEventLine } from '../../../src/ansible/parse-event-line.ts';
 import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
 import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
 import {
+  listAgentLeftovers,
+  openUplink as holdUplink,
+  pingFrom,
+  waitForReporting,
+  waitForFreshPoint,
+  type Uplink,
+} from './agent-lab.ts';
+import {
   explain,
   makeKeys,
   runPlaybook,
   totalChanged,
   writeAnsibleLab,
+  writeLoginVars,
   type AnsibleLabFiles,
 } from './ansible-lab.ts';
 
@@ -26,65 +34,15 @@ let targets: LabVm[];
 let uplinkUrl: string;
 let asCloudroot: string;
 let deployVars: string;
-const forwards: ResultPromise[] = [];
+const forwards: Uplink[] = [];
 
-/** Holds `-R <proxy vpc address>:<port>:127.0.0.1:<influx port>` open as cloudroot, like the tunnel keeper. */
+/** Holds the uplink `<proxy vpc address>:<port>` -> InfluxDB on this machine's loopback. */
 async function openUplink(): Promise<void> {
-  const forward = execa(
-    'ssh',
-    [
-      '-N',
-      '-F',
-      path.join(files.dir, 'ssh_config'),
-      '-o',
-      'ExitOnForwardFailure=yes',
-      '-o',
-      'ControlPath=none',
-      '-R',
-      `${proxy.vpcAddress ?? ''}:${UPLINK_PORT}:127.0.0.1:${influx.port}`,
-      proxy.name,
-    ],
-    { reject: false },
-  );
-  forwards.push(forward);
-  // The forward is up once sshd listens on the proxy. (Never return the execa promise: it is a thenable.)
-  for (let i = 0; i < 50; i++) {
-    const listening = await lab.exec(proxy, `ss -Htln 'sport = :${UPLINK_PORT}'`);
-    if (listening.stdout.trim() !== '') return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`uplink forward on ${proxy.name} did not come up`);
+  forwards.push(await holdUplink(lab, files, proxy, UPLINK_PORT, `127.0.0.1:${influx.port}`));
 }
 
 async function closeUplinks(): Promise<void> {
-  for (const forward of forwards.splice(0)) {
-    forward.kill();
-    await forward;
-  }
-}
-
-/** GET <url>/ping from inside a VM; the HTTP status, or 0 when nothing answers. */
-async function pingFrom(vm: LabVm, url: string): Promise<number> {
-  const script = `import urllib.request as u\ntry:\n  print(u.urlopen('${url}/ping', timeout=3).status)\nexcept Exception as e:\n  print(getattr(e, 'code', 0))`;
-  return Number((await lab.sh(vm, 'python3 -', { input: script })).trim());
-}
-
-/** Series of `measurement` per host written in the last minutes. */
-async function hostsReporting(measurement: string): Promise<string[]> {
-  const rows = await influx.query(
-    `SELECT count(*) FROM ${measurement} WHERE time > now() - 5m GROUP BY host, project, network`,
-  );
-  return rows.map((row) => `${String(row.host)}|${String(row.project)}|${String(row.network)}`).sort();
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  for (const forward of forwards.splice(0)) await forward.close();
 }
 
 beforeAll(async () => {
@@ -99,21 +57,14 @@ beforeAll(async () => {
   await buildTelegrafDeb({ version: '1.29.0', outDir: debs });
   await buildTelegrafDeb({ version: '1.30.0', outDir: debs });
 
-  const enroll = await files.vars('enroll', {
-    ansible_user: lab.user,
-    ansible_password: lab.password,
-    ansible_become_password: lab.password,
-    cloudroot_authorized_keys: [keys.adminPublicKey, keys.projectPublicKey],
-  });
+  const login = await writeLoginVars(lab, files);
+  const enroll = login.byPassword;
   // The proxy first: jumps to the VMs behind it then authenticate as cloudroot by key.
   for (const limit of [proxy.name, targets.map((vm) => vm.name).join(',')]) {
     const run = await runPlaybook(files, 'enroll.yml', { limit, extraVars: [enroll] });
     if (run.exitCode !== 0) throw new Error(`enroll ${limit}: ${explain(run)}`);
   }
-  asCloudroot = await files.vars('as-cloudroot', {
-    ansible_user: 'cloudroot',
-    ansible_ssh_private_key_file: keys.adminKey,
-  });
+  asCloudroot = login.asCloudroot;
   deployVars = await files.vars('deploy', {
     telegraf_install_method: 'offline',
     telegraf_offline_dir: debs,
@@ -138,7 +89,7 @@ describe('playbooks/prepare-proxy.yml', () => {
   it('lets a remote forward bound on the proxy VPC address reach InfluxDB from a VM behind it', async () => {
     // Without GatewayPorts, sshd binds the forward to the proxy's loopback whatever address is asked.
     await openUplink();
-    expect(await pingFrom(targets[0]!, uplinkUrl)).toBe(0);
+    expect(await pingFrom(lab, targets[0]!, uplinkUrl)).toBe(0);
     await closeUplinks();
 
     const run = await runPlaybook(files, 'prepare-proxy.yml', {
@@ -157,7 +108,7 @@ describe('playbooks/prepare-proxy.yml', () => {
     );
 
     await openUplink();
-    for (const vm of targets) expect(await pingFrom(vm, uplinkUrl)).toBe(204);
+    for (const vm of targets) expect(await pingFrom(lab, vm, uplinkUrl)).toBe(204);
 
     const again = await runPlaybook(files, 'prepare-proxy.yml', {
       limit: proxy.name,
@@ -190,13 +141,8 @@ describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)'
     expect(run.exitCode, explain(run)).toBe(0);
 
     const expected = targets.map((vm) => `${vm.name}|acme|${proxy.vpcCidr ?? ''}`).sort();
-    for (const measurement of ['agent_cpu', 'agent_system', 'agent_mem']) {
-      const reporting = await waitFor(`${measurement} from every VM`, async () => {
-        const hosts = await hostsReporting(measurement);
-        return hosts.length === expected.length ? hosts : undefined;
-      });
+    for (const reporting of await waitForReporting(influx, expected.length))
       expect(reporting).toEqual(expected);
-    }
     for (const vm of targets) {
       expect(await lab.sh(vm, "dpkg-query -W -f='${Version}' telegraf")).toBe('1.30.0');
       expect(await lab.sh(vm, 'stat -c %a.%U /etc/telegraf/telegraf.conf')).toBe('640.telegraf\n');
@@ -266,13 +212,7 @@ describe('playbooks/deploy-agent.yml (offline method, uplink through the proxy)'
     expect(run.exitCode, explain(run)).toBe(0);
     expect(await lab.sh(vm, "dpkg-query -W -f='${Version}' telegraf")).toBe('1.29.0');
     expect(await lab.sh(vm, 'telegraf --version')).toContain('1.29.0');
-    const before = Date.now();
-    await waitFor('fresh agent_cpu from the downgraded VM', async () => {
-      const rows = await influx.query(`SELECT last(usage_idle) FROM agent_cpu WHERE host = '${vm.name}'`);
-      const stamp = rows[0]?.time;
-      const time = typeof stamp === 'string' ? Date.parse(stamp) : 0;
-      return time > before ? time : undefined;
-    });
+    await waitForFreshPoint(influx, vm.name, Date.now());
   });
 
   it('fails with a message naming the output URL when it does not answer /ping, and leaves the agent as it was', async () => {
@@ -335,11 +275,7 @@ describe('playbooks/remove-agent.yml', () => {
     expect(run.exitCode, explain(run)).toBe(0);
     for (const vm of targets) {
       expect((await lab.exec(vm, 'dpkg-query -W telegraf')).exitCode).not.toBe(0);
-      expect(
-        (await lab.exec(vm, 'ls /etc/telegraf /var/cache/outpost/telegraf /etc/init.d/telegraf')).stdout,
-      ).toBe('');
-      expect((await lab.exec(vm, 'pgrep -x telegraf')).exitCode).toBe(1);
-      expect((await lab.exec(vm, 'getent passwd telegraf')).exitCode).not.toBe(0);
+      expect(await listAgentLeftovers(lab, vm), vm.name).toBe('');
     }
     const again = await runPlaybook(files, 'remove-agent.yml', { limit, extraVars: [asCloudroot] });
     expect(again.exitCode, explain(again)).toBe(0);

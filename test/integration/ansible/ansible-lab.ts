@@ -42,6 +42,8 @@ export interface AnsibleLabFiles {
   userPublicKey: string;
   /** Writes JSON extra vars to a 0600 file in the run dir and returns `@path` for `--extra-vars`. */
   vars(name: string, values: Record<string, unknown>): Promise<string>;
+  /** Sets inventory variables of one host (merged over what it has), so one play can vary them per host. */
+  setHostVars(host: string, values: Record<string, unknown>): Promise<void>;
   /** Removes the run dir (keys, vars with passwords, control sockets). */
   remove(): Promise<void>;
 }
@@ -104,12 +106,17 @@ export async function writeAnsibleLab(
   }
   blocks.push('Host *', `  UserKnownHostsFile ${knownHosts}`, '  StrictHostKeyChecking yes', '');
   await writeFile(sshConfig, blocks.join('\n'));
-  const hosts = Object.fromEntries(lab.vms.map((vm: LabVm) => [vm.name, { ansible_host: vm.address }]));
-  const inventory = path.join(dir, 'hosts.json');
-  await writeFile(
-    inventory,
-    JSON.stringify({ all: { hosts, vars: { ansible_ssh_common_args: `-F ${sshConfig}` } } }, null, 2),
+  const hosts: Record<string, Record<string, unknown>> = Object.fromEntries(
+    lab.vms.map((vm: LabVm) => [vm.name, { ansible_host: vm.address }]),
   );
+  const inventory = path.join(dir, 'hosts.json');
+  const writeInventory = () =>
+    writeFile(
+      inventory,
+      JSON.stringify({ all: { hosts, vars: { ansible_ssh_common_args: `-F ${sshConfig}` } } }, null, 2),
+      { mode: 0o600 },
+    );
+  await writeInventory();
   return {
     ...keys,
     inventory,
@@ -118,7 +125,44 @@ export async function writeAnsibleLab(
       await writeFile(file, JSON.stringify(values), { mode: 0o600 });
       return `@${file}`;
     },
+    async setHostVars(host, values) {
+      hosts[host] = { ...hosts[host], ...values };
+      await writeInventory();
+    },
     remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** `--extra-vars` files for the ways a play logs in to the lab's VMs. */
+export interface LoginVars {
+  /** The image user with its password (sudo asks it too); cloudroot gets the admin and project keys. */
+  byPassword: string;
+  /** The image user with its own key (sudo asks the password); cloudroot gets the admin and project keys. */
+  byKey: string;
+  /** cloudroot with the admin key; probe.yml writes facts into the run dir. */
+  asCloudroot: string;
+}
+
+/** Writes the {@link LoginVars} files of a lab (the user key must be authorized in `up`). */
+export async function writeLoginVars(lab: Lab, files: AnsibleLabFiles): Promise<LoginVars> {
+  const cloudrootKeys = { cloudroot_authorized_keys: [files.adminPublicKey, files.projectPublicKey] };
+  const image = { ansible_user: lab.user, ansible_become_password: lab.password };
+  return {
+    byPassword: await files.vars('by-password', {
+      ...cloudrootKeys,
+      ...image,
+      ansible_password: lab.password,
+    }),
+    byKey: await files.vars('by-key', {
+      ...cloudrootKeys,
+      ...image,
+      ansible_ssh_private_key_file: files.userKey,
+    }),
+    asCloudroot: await files.vars('as-cloudroot', {
+      ansible_user: 'cloudroot',
+      ansible_ssh_private_key_file: files.adminKey,
+      outpost_facts_dir: files.dir,
+    }),
   };
 }
 
@@ -176,6 +220,13 @@ export function parseRecap(stdout: string): Record<string, RecapCounts> {
   return recap;
 }
 
+/** The facts a play recorded for Outpost (playbooks/tasks/record-facts.yml): `stats.outpost_facts` of its recap event. */
+export function readRecordedFacts(run: PlaybookRun): Record<string, Record<string, string>> {
+  const recap = run.events.find((event) => event.event === 'recap') as
+    { stats?: { outpost_facts?: Record<string, Record<string, string>> } } | undefined;
+  return recap?.stats?.outpost_facts ?? {};
+}
+
 /** Sum of `changed` over every host of a recap. */
 export function totalChanged(run: PlaybookRun): number {
   return Object.values(run.recap).reduce((sum, counts) => sum + counts.changed, 0);
@@ -183,7 +234,13 @@ export function totalChanged(run: PlaybookRun): number {
 
 /** A short description of a failed run for assertion messages. */
 export function explain(run: PlaybookRun): string {
-  return `exit ${run.exitCode}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`;
+  // Failures first: the output's tail may have scrolled past them.
+  const failures = run.events
+    .filter(
+      (event) => event.event === 'host_result' && ['failed', 'unreachable'].includes(String(event.status)),
+    )
+    .map((event) => `${String(event.host)} ${String(event.task)}: ${String(event.msg)}`);
+  return `exit ${run.exitCode}\n${failures.join('\n')}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`;
 }
 
 /** Runs a command as `cloudroot` over SSH with the admin key (BatchMode: no password can be used). */

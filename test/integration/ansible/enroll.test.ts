@@ -1,14 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSlot, up, type Lab } from '../../lab/lab.ts';
 import {
   explain,
   makeKeys,
+  readRecordedFacts,
   runPlaybook,
   sshAsCloudroot,
   totalChanged,
   writeAnsibleLab,
+  writeLoginVars,
   type AnsibleLabFiles,
 } from './ansible-lab.ts';
 
@@ -22,20 +22,8 @@ beforeAll(async () => {
   const keys = await makeKeys();
   lab = await up({ slot: defaultSlot(), vpcs: 1, vmsPerVpc: 2, authorizedKeys: [keys.userPublicKey] });
   files = await writeAnsibleLab(lab, keys);
-  const cloudrootKeys = { cloudroot_authorized_keys: [keys.adminPublicKey, keys.projectPublicKey] };
   // The account the user gives once: the image's default user, by password or by key; sudo asks the password.
-  byPassword = await files.vars('by-password', {
-    ...cloudrootKeys,
-    ansible_user: lab.user,
-    ansible_password: lab.password,
-    ansible_become_password: lab.password,
-  });
-  byKey = await files.vars('by-key', {
-    ...cloudrootKeys,
-    ansible_user: lab.user,
-    ansible_ssh_private_key_file: keys.userKey,
-    ansible_become_password: lab.password,
-  });
+  ({ byPassword, byKey } = await writeLoginVars(lab, files));
 });
 
 afterAll(async () => {
@@ -83,6 +71,12 @@ describe('playbooks/enroll.yml', () => {
     ]);
     expect(byPasswordRun.exitCode, explain(byPasswordRun)).toBe(0);
     expect(byKeyRun.exitCode, explain(byKeyRun)).toBe(0);
+    // The facts the role read as root come with the recap: Outpost needs no probe play after enrolling.
+    expect(readRecordedFacts(byPasswordRun)[vm1!.name]).toMatchObject({
+      os: expect.stringMatching(/^Debian \d+/) as unknown,
+      interpreter: '/usr/bin/python3',
+    });
+    expect(Object.keys(readRecordedFacts(byKeyRun))).toEqual([vm2!.name]);
     for (const vm of [vm1!, vm2!]) {
       const login = await sshAsCloudroot(files, vm, 'sudo -n id -un');
       expect(login.exitCode, `${vm.name}: ${login.stderr}`).toBe(0);
@@ -113,23 +107,31 @@ describe('playbooks/enroll.yml', () => {
     expect(authorized.split('\n').filter((line) => line.includes('admin@outpost-test'))).toHaveLength(1);
   });
 
-  it('probes as cloudroot and writes the facts Outpost records', async () => {
-    const asCloudroot = await files.vars('as-cloudroot', {
-      ansible_user: 'cloudroot',
-      ansible_ssh_private_key_file: files.adminKey,
-      outpost_facts_dir: files.dir,
-    });
+  it('probes as cloudroot in one module run per host and records the facts Outpost keeps, with the recap', async () => {
+    const { asCloudroot } = await writeLoginVars(lab, files);
     const run = await runPlaybook(files, 'probe.yml', { extraVars: [asCloudroot] });
     expect(run.exitCode, explain(run)).toBe(0);
+    const facts = readRecordedFacts(run);
+    expect(Object.keys(facts).sort()).toEqual(lab.vms.map((vm) => vm.name).sort());
     for (const vm of lab.vms) {
-      const facts = JSON.parse(await readFile(path.join(files.dir, `${vm.name}.json`), 'utf8')) as Record<
-        string,
-        string
-      >;
-      expect(facts.os).toMatch(/^Debian \d+/);
-      expect(facts.arch).toBe((await lab.sh(vm, 'uname -m')).trim());
-      expect(facts.python).toMatch(/^3\.\d+\.\d+$/);
+      expect(facts[vm.name]?.os).toMatch(/^Debian \d+/);
+      expect(facts[vm.name]?.family).toBe('Debian');
+      expect(facts[vm.name]?.arch).toBe((await lab.sh(vm, 'uname -m')).trim());
+      expect(facts[vm.name]?.python).toMatch(/^3\.\d+\.\d+$/);
+      expect(facts[vm.name]?.interpreter).toBe('/usr/bin/python3');
+      // One task reaches the host (interpreter discovery aside): the facts, read as root; the others run on
+      // the controller (the check of become, the facts recorded once for the play).
+      const controllerSide = ['ansible.builtin.assert', 'ansible.builtin.set_stats'];
+      const remote = run.events.filter(
+        (event) =>
+          event.event === 'host_result' &&
+          event.host === vm.name &&
+          !controllerSide.includes(String(event.action)),
+      );
+      expect(remote.map((event) => event.action)).toEqual(['ansible.builtin.setup']);
     }
+    // The success message of the become check says what was found, per host, in the output.
+    expect(run.stdout).toMatch(/"msg": "os=Debian \d+[\d.]* arch=\S+ python=3\.\d+\.\d+"/);
   });
 
   it('refuses a public key that is not one, naming the entry, before touching the VM', async () => {

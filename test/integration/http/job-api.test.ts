@@ -223,7 +223,10 @@ describe('jobs over HTTP with a real ansible-playbook', () => {
     });
     const first = await waitForEnd(outpost.url, long, 30_000);
     const second = await waitForEnd(outpost.url, silent, 30_000);
-    expect(first).toMatchObject({ status: 'timeout', reason: 'ran longer than 3 s' });
+    expect(first).toMatchObject({
+      status: 'timeout',
+      reason: "the job's time limit of 3 s ran out (given with the job: options.timeoutSeconds, --timeout)",
+    });
     expect(second).toMatchObject({ status: 'timeout', reason: 'no output for 3 s' });
     expect(await fixtureSleeps(43)).toEqual([]);
     expect(await fixtureSleeps(44)).toEqual([]);

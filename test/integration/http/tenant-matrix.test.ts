@@ -193,14 +193,19 @@ const ROUTES: Record<string, RouteCase> = {
   deleteProxy: route('admin', 'located', 204, async (project) =>
     del(`/v1/proxies/${await freshProxy(project)}`),
   ),
-  rekeyProxy: route('admin', 'located', 200, (project) => post(`/v1/proxies/${p(project)}px/rekey`)),
+  // `forget` only unpins: an empty body would read the key from a VM this file does not have.
+  rekeyProxy: route('admin', 'located', 200, (project) =>
+    post(`/v1/proxies/${p(project)}px/rekey`, { forget: true }),
+  ),
   createHost: route('admin', 'located', 201, (project) =>
     post('/v1/hosts', hostBody(project, `${p(project)}new-${next()}`)),
   ),
   listHosts: route('viewer', 'listed', 200, (project) => get(`/v1/hosts?project=${project}`)),
   getHost: route('viewer', 'located', 200, (project) => get(`/v1/hosts/${p(project)}web`)),
   deleteHost: route('admin', 'located', 204, async (project) => del(`/v1/hosts/${await freshHost(project)}`)),
-  rekeyHost: route('admin', 'located', 200, (project) => post(`/v1/hosts/${p(project)}web/rekey`)),
+  rekeyHost: route('admin', 'located', 200, (project) =>
+    post(`/v1/hosts/${p(project)}web/rekey`, { forget: true }),
+  ),
 };
 
 /** The status a route must answer a token of `role` in `scope`, by the contract above (not by the code). */

@@ -89,6 +89,22 @@ describe('inventory builders', () => {
     expect(config).toContain('  UserKnownHostsFile /srv/outpost/inventories/acme/known_hosts\n');
   });
 
+  it('keeps the jump of a password run in a session of its own, so its ssh masters outlive sshpass', () => {
+    const { routes, proxies: checked } = build();
+    const config = buildSshConfig({
+      project: 'acme',
+      routes,
+      proxies: checked,
+      paths,
+      jump: 'detached-jump',
+    });
+    expect(config).toContain(
+      'Host vm1\n  HostName 198.51.100.5\n  Port 22\n  HostKeyAlias vm1\n  ProxyCommand setsid -w ssh -F /srv/outpost/inventories/acme/ssh_config -W [%h]:%p proxy.edge\n',
+    );
+    expect(config).not.toContain('ProxyJump');
+    expect(config).toContain('Host web\n  HostName 203.0.113.20\n  Port 22\n  HostKeyAlias web\n\n');
+  });
+
   it('pins keys by alias in known_hosts', () => {
     const { routes, proxies: checked } = build();
     expect(buildKnownHosts(routes, checked)).toBe(`proxy.edge ${HOST_KEY}\nvm1 ${HOST_KEY}\n`);

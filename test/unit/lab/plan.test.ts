@@ -55,7 +55,39 @@ describe('planLab', () => {
     for (const link of plan.links) expect(link.name.length).toBeLessThanOrEqual(15);
   });
 
+  it('adds redhat-sim targets round-robin over the VPCs, after every VPC own VMs and addressed after their targets', () => {
+    const plan = planLab({ slot: 0, vpcs: 2, vmsPerVpc: 1, directVms: 1, redhatSim: 3 });
+    expect(plan.vms.map((vm) => `${vm.name} ${vm.osFamily} ${vm.vpcAddress ?? vm.publicAddress}`)).toEqual([
+      'vpc1-proxy debian 198.51.100.1',
+      'vpc1-vm1 debian 198.51.100.2',
+      'vpc2-proxy debian 198.51.100.65',
+      'vpc2-vm1 debian 198.51.100.66',
+      'vpc1-rh1 redhat-sim 198.51.100.3',
+      'vpc2-rh1 redhat-sim 198.51.100.67',
+      'vpc1-rh2 redhat-sim 198.51.100.4',
+      'direct1 debian 203.0.113.4',
+    ]);
+    const rh = plan.links.find((link) => link.vmNetns === 'olab0-vpc2-rh1');
+    expect(rh).toEqual({
+      name: 'ol0v1t1',
+      inNetns: 'olab0-vpc2-proxy',
+      bridge: 'br0',
+      vmNetns: 'olab0-vpc2-rh1',
+    });
+    const all = planLab({ slot: 0, vpcs: 1, vmsPerVpc: 1, directVms: 1, osFamily: 'redhat-sim' });
+    expect(all.vms.map((vm) => vm.osFamily)).toEqual(['redhat-sim', 'redhat-sim', 'redhat-sim']);
+  });
+
   it('refuses shapes it cannot address, naming the field and value', () => {
+    expect(() => planLab({ slot: 0, vpcs: 0, vmsPerVpc: 0, directVms: 1, redhatSim: 1 })).toThrow(
+      /redhatSim: these VMs go into VPCs and the lab has none, got 1/,
+    );
+    expect(() => planLab({ slot: 0, vpcs: 1, vmsPerVpc: 60, directVms: 0, redhatSim: 2 })).toThrow(
+      /redhatSim/,
+    );
+    expect(() =>
+      planLab({ slot: 0, vpcs: 1, vmsPerVpc: 1, directVms: 0, osFamily: 'centos' as 'debian' }),
+    ).toThrow(/osFamily: expected one of debian, redhat-sim, got "centos"/);
     expect(() => planLab({ slot: 8, vpcs: 1, vmsPerVpc: 1, directVms: 0 })).toThrow(/slot: .* got 8/);
     expect(() => planLab({ slot: 0, vpcs: 1, vmsPerVpc: 62, directVms: 0 })).toThrow(/vmsPerVpc: .* got 62/);
     expect(() => planLab({ slot: 0, vpcs: 1, vmsPerVpc: 1.5, directVms: 0 })).toThrow(/vmsPerVpc/);

@@ -471,6 +471,34 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
     expect(series?.values[0]?.[2]).toBe('lab-direct');
   }, 300_000);
 
+  it('names the host whose key changed and the command that accepts it, not ssh’s banner; `outpost host rekey` pins the new key', async () => {
+    const vm = targets[1] as LabVm;
+    await lab.sh(
+      vm,
+      "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && kill -HUP $(cat /run/sshd.pid)",
+    );
+    const job = await deploy('deploy-agent');
+    expect(job.status).toBe('failed');
+    const said = `host "${vm.name}": its SSH host key changed since it was pinned`;
+    const reason = (await hosts()).get(vm.name)?.agent.reason ?? '';
+    for (const text of [job.reason ?? '', reason]) {
+      expect(text).toContain(said);
+      expect(text).toContain(`accept the new key with: outpost host rekey ${vm.name}`);
+      expect(text).not.toMatch(/REMOTE HOST IDENTIFICATION|ssh-keygen -R|@@@/);
+    }
+    expect(job.result?.[(targets[0] as LabVm).name]?.agent?.state).toBe('reporting');
+
+    const rekeyed = await cli('host', 'rekey', vm.name);
+    const fingerprint = (await lab.sh(vm, 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')).split(' ')[1];
+    expect(rekeyed).toContain(
+      `host ${vm.name} presents ssh-ed25519 ${fingerprint} (read through proxy ${proxy.name}): pinned, replacing SHA256:`,
+    );
+    const pinned = await api<{ hostKey?: string }>(outpost.url, 'GET', `/v1/hosts/${vm.name}`);
+    expect(pinned.body.hostKey).toBe(
+      (await lab.sh(vm, 'cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub')).trim(),
+    );
+  }, 240_000);
+
   it("ends not-reporting naming the proxy when the proxy's sshd is stopped", async () => {
     try {
       await stopSshd(lab, proxy);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,6 +137,12 @@ const host = async (id: string): Promise<Host> =>
 const proxyKey = async (id: string): Promise<string | undefined> =>
   (await api<{ hostKey?: string }>(outpost.url, 'GET', `/v1/proxies/${id}`)).body.hostKey;
 const keyOf = (vm: LabVm): string => vm.hostKey.split(' ').slice(0, 2).join(' ');
+/** OpenSSH's SHA256 fingerprint of a `type base64` key, as ssh-keygen -l prints it. */
+const keyFingerprint = (key: string): string =>
+  `SHA256:${createHash('sha256')
+    .update(Buffer.from(key.split(' ')[1] ?? '', 'base64'))
+    .digest('base64')
+    .replace(/=+$/, '')}`;
 const explain = (job: JobView): string => JSON.stringify({ reason: job.reason, result: job.result }, null, 1);
 
 /** Every file under `dir`, read as text. */
@@ -287,6 +293,7 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     expect(record.probe?.ways.direct).toEqual({ ok: true });
     expect(record.probe?.ways.jump).toMatchObject({ ok: false, reason: 'no-proxy' });
     expect(record.facts?.os).toMatch(/^Debian/);
+    expect(record.facts?.family).toBe('Debian');
     expect(record.facts?.python).toMatch(/^3\.\d+\.\d+$/);
     expect(record.facts?.interpreter).toBe('/usr/bin/python3');
     expect(record.facts?.arch).toBe((await lab.sh(direct, 'uname -m')).trim());
@@ -352,12 +359,11 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     }
   });
 
-  it('refuses a changed host key naming the rekey command; after `outpost host rekey` the probe pins the new key', async () => {
+  it('refuses a changed host key in every job kind, naming the host and the rekey command, never ssh’s banner', async () => {
     await lab.sh(
       vm2,
       "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && kill -HUP $(cat /run/sshd.pid)",
     );
-    const newKey = (await lab.sh(vm2, 'cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub')).trim();
     const refused = await runJob({ kind: 'probe', hosts: [vm2.name] });
     expect(refused.job.status).toBe('failed');
     const ways = (await host(vm2.name)).probe?.ways;
@@ -365,10 +371,53 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     expect(ways?.jump?.detail).toContain(`outpost host rekey ${vm2.name}`);
     expect((await host(vm2.name)).hostKey).toBe(keyOf(vm2));
 
-    const cli = await outpostCli(['host', 'rekey', vm2.name]);
+    // A play of any kind says the same as the probe, as the job's reason and as the host's.
+    const said = `host "${vm2.name}": its SSH host key changed since it was pinned`;
+    const played = await runJob({
+      kind: 'run-playbook',
+      playbook: 'test/fixtures/playbooks/ping.yml',
+      hosts: [vm2.name],
+    });
+    const enrolled = await runJob({
+      kind: 'enroll',
+      hosts: [vm2.name],
+      credentials: { user: lab.user, password: lab.password },
+    });
+    for (const { job } of [played, enrolled]) {
+      expect(job.status).toBe('failed');
+      expect(job.reason).toContain(said);
+      expect(job.reason).toContain(`outpost host rekey ${vm2.name}`);
+      expect(job.result[vm2.name]?.firstError?.msg).toContain(said);
+      expect(JSON.stringify(job)).not.toMatch(/REMOTE HOST IDENTIFICATION|ssh-keygen -R|@@@/);
+    }
+    // The host keeps the login it had: the failed re-enrollment is in the job's result line only.
+    expect((await host(vm2.name)).login).toMatchObject({ state: 'enrolled', way: 'key' });
+    expect(enrolled.job.result[vm2.name]?.login).toMatchObject({ state: 'enrolled' });
+  });
+
+  it('`outpost host rekey` reads the new key through the proxy, refuses a wrong fingerprint, pins the right one', async () => {
+    const newKey = (await lab.sh(vm2, 'cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub')).trim();
+    const fingerprint =
+      (await lab.sh(vm2, 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')).split(' ')[1] ?? '';
+    const oldFingerprint = keyFingerprint(keyOf(vm2));
+    expect(fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const wrong = `SHA256:${'A'.repeat(43)}`;
+
+    const refused = await outpostCli(['host', 'rekey', vm2.name, '--fingerprint', wrong]);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `host "${vm2.name}" presents a host key with fingerprint ${fingerprint}, not the ${wrong} you gave: nothing was pinned`,
+    );
+    expect((await host(vm2.name)).hostKey).toBe(keyOf(vm2));
+
+    const cli = await outpostCli(['host', 'rekey', vm2.name, '--fingerprint', fingerprint]);
     expect(cli.exitCode, cli.stderr).toBe(0);
-    expect(cli.stderr).toContain('no longer pinned');
-    expect((await host(vm2.name)).hostKey).toBeUndefined();
+    expect(cli.stdout.trim()).toBe(
+      `host ${vm2.name} presents ssh-ed25519 ${fingerprint} (read through proxy ${proxy.name}), the fingerprint you gave: pinned, replacing ${oldFingerprint}`,
+    );
+    expect((await host(vm2.name)).hostKey).toBe(newKey);
+    const again = await outpostCli(['host', 'rekey', vm2.name]);
+    expect(again.stdout).toContain('already the pinned key, nothing changed');
 
     const { job } = await runJob({ kind: 'probe', hosts: [vm2.name] });
     expect(job.status, explain(job)).toBe('successful');
@@ -409,7 +458,7 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
   });
 
   it('refuses to enroll a VM behind a proxy that is not enrolled, naming the proxy', async () => {
-    const rekey = await api<Json>(outpost.url, 'POST', `/v1/proxies/${proxy.name}/rekey`, {});
+    const rekey = await api<Json>(outpost.url, 'POST', `/v1/proxies/${proxy.name}/rekey`, { forget: true });
     expect(rekey.status).toBe(200);
     expect(rekey.body.hostKey).toBeUndefined();
     const { job } = await runJob({
@@ -435,7 +484,93 @@ describe('login jobs in the lab: prepare-proxy, enroll by password and key throu
     const bad = await api<Json>(outpost.url, 'POST', '/v1/hosts/Bad..Id/rekey', {});
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('id');
+    const fingerprint = await api<Json>(outpost.url, 'POST', `/v1/hosts/${vm1.name}/rekey`, {
+      fingerprint: 'MD5:aa:bb',
+    });
+    expect(fingerprint.status).toBe(400);
+    expect(fingerprint.body.field).toBe('body.fingerprint');
     const missing = await api<Json>(outpost.url, 'POST', '/v1/proxies/nope/rekey', {});
     expect(missing.status).toBe(404);
+  });
+
+  it('retries a host lost on the way once by default: its sshd back before the retry, the enrollment succeeds', async () => {
+    await lab.sh(direct, 'kill $(cat /run/sshd.pid)');
+    let restarted = false;
+    try {
+      const submitted = await api<Json>(outpost.url, 'POST', '/v1/jobs', {
+        kind: 'enroll',
+        hosts: [direct.name],
+        credentials: { user: lab.user, password: lab.password },
+        // The default is under test (one retry); a long pause leaves time to restart sshd on a loaded machine.
+        options: { retryDelaySeconds: 20 },
+      });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+      const id = String(submitted.body.id);
+      const deadline = Date.now() + 240_000;
+      while (
+        !(await api<string>(outpost.url, 'GET', `/v1/jobs/${id}/log`)).body.includes(
+          'retrying unreachable hosts',
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error('no retry announced');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await lab.sh(direct, '/usr/sbin/sshd');
+      restarted = true;
+      const job = (await waitForEnd(outpost.url, id, 240_000)) as unknown as JobView;
+      expect(job.status, explain(job)).toBe('successful');
+      // Proven by this job's own check after the retry, not by the early banner check that found sshd down.
+      expect(job.result[direct.name]).toMatchObject({
+        failed: 0,
+        unreachable: 0,
+        login: { state: 'enrolled', way: 'password' },
+        probe: { reach: 'direct', ways: { direct: { ok: true } } },
+      });
+      expect((await host(direct.name)).login).toMatchObject({ state: 'enrolled', way: 'password' });
+      const log = (await api<string>(outpost.url, 'GET', `/v1/jobs/${id}/log`)).body;
+      expect(log).toContain(`outpost: retrying unreachable hosts ${direct.name} (attempt 2)`);
+    } finally {
+      if (!restarted) await lab.sh(direct, '/usr/sbin/sshd');
+    }
+  });
+
+  it('a job stopped by its --timeout records per host the task it reached, and an enrolled host stays enrolled', async () => {
+    // sudo that takes a minute: the play hangs at its first task that becomes root.
+    await lab.sh(
+      vm1,
+      'printf \'#!/bin/sh\\nsleep 60\\nexec /usr/bin/sudo "$@"\\n\' > /usr/local/bin/sudo && chmod 755 /usr/local/bin/sudo',
+    );
+    try {
+      const passwordFile = path.join(varDir, 'password');
+      await writeFile(passwordFile, lab.password, { mode: 0o600 });
+      const started = Date.now();
+      const cli = await outpostCli([
+        'enroll', vm1.name, '--user', lab.user, '--password-file', passwordFile, '--timeout', '25', '--follow',
+      ]); // prettier-ignore
+      expect(Date.now() - started).toBeLessThan(90_000);
+      expect(cli.exitCode, cli.stderr).toBe(2);
+      const jobId = /job (job-[a-z0-9-]+)/.exec(cli.stderr)?.[1] ?? '';
+      const job = (await api<JobView>(outpost.url, 'GET', `/v1/jobs/${jobId}`)).body;
+      expect(job.status).toBe('timeout');
+      expect(job.reason).toBe(
+        "the job's time limit of 25 s ran out (given with the job: options.timeoutSeconds, --timeout)",
+      );
+      const line = job.result[vm1.name];
+      expect(line?.reached).toMatch(/^cloudroot : /);
+      expect(line?.firstError).toMatchObject({
+        status: 'failed',
+        task: 'cloudroot : Look for Python on the host',
+      });
+      expect(line?.firstError?.msg).toContain(
+        "stopped at this task, before the end of the play: the job's time limit of 25 s ran out",
+      );
+      expect(line?.login).toMatchObject({ state: 'enrolled', way: 'password' });
+      expect((await host(vm1.name)).login).toMatchObject({ state: 'enrolled', way: 'password' });
+      expect(cli.stdout).toContain(
+        'outpost: time limit 25 s (given with the job: options.timeoutSeconds, --timeout)',
+      );
+    } finally {
+      await lab.sh(vm1, 'rm -f /usr/local/bin/sudo');
+    }
   });
 });
