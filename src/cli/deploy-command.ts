@@ -4,7 +4,6 @@ import type { Proxy } from '../domain/proxy.ts';
 import { ValidationError } from '../errors.ts';
 import type { JobRecord } from '../queue/job-record.ts';
 import type { ApiClient } from './api-client.ts';
-import { createDeployProgress } from './deploy-progress.ts';
 import { followJob } from './follow-job.ts';
 import { exitCodeOf } from './job-commands.ts';
 import { proxyOf, type HostView } from './registry-views.ts';
@@ -51,6 +50,8 @@ export function deployCommand(client: () => ApiClient, setExit: (code: number) =
         client().request<Proxy[]>('GET', `/v1/proxies${query}`),
       ]);
       const targets = names.length > 0 ? names : hosts.map((host) => host.id);
+      // Loaded when used: log-update and its terminal libraries are a third of --help's start-up.
+      const { createDeployProgress } = await import('./deploy-progress.ts');
       const progress = opts.json
         ? undefined
         : createDeployProgress({

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { TOKEN_ROLES, type TokenRecord } from '../domain/token.ts';
+import type { TokenRecord } from '../domain/token.ts';
+import { TOKEN_ROLES } from '../domain/token-roles.ts';
 import type { ApiClient } from './api-client.ts';
 import { formatTime } from './format-time.ts';
 import { printRows } from './print-rows.ts';

@@ -1,5 +1,4 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { z } from 'zod';
 
 /** An IP address as a number, with its family. */
 export interface ParsedIp {
@@ -40,16 +39,3 @@ function ipv6ToBigInt(text: string): bigint {
 export function isHostname(text: string): boolean {
   return HOSTNAME.test(text) && !/^[0-9.]+$/.test(text);
 }
-
-/** Zod schema for an IP address (v4 or v6). */
-export const ipSchema = z
-  .string()
-  .refine((text) => parseIp(text) !== undefined, 'expected an IPv4 or IPv6 address');
-
-/** Zod schema for an address ssh can dial: an IP address or a DNS host name. */
-export const addressSchema = z
-  .string()
-  .refine(
-    (text) => parseIp(text) !== undefined || isHostname(text),
-    'expected an IPv4 or IPv6 address or a DNS host name',
-  );

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { parseIp } from './address.ts';
 
 /** A parsed network: family, first address and prefix length. */
@@ -37,11 +36,3 @@ export function cidrContains(cidr: string | Cidr, address: string): boolean {
 export function looksLikeCidr(text: string): boolean {
   return text.includes('/');
 }
-
-/** Zod schema for a network in CIDR notation with no host bits set. */
-export const cidrSchema = z
-  .string()
-  .refine(
-    (text) => parseCidr(text) !== undefined,
-    'expected a network in CIDR notation with no host bits set, e.g. 198.51.100.0/26',
-  );

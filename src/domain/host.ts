@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressSchema } from './address.ts';
+import { addressSchema } from './address-schema.ts';
 import { looksLikeCidr, parseCidr } from './cidr.ts';
 import { NAME_PATTERN, nameSchema } from './name.ts';
 import { portSchema } from './port.ts';

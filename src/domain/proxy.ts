@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { addressSchema, ipSchema } from './address.ts';
-import { cidrSchema } from './cidr.ts';
+import { addressSchema, ipSchema } from './address-schema.ts';
+import { cidrSchema } from './cidr-schema.ts';
 import { nameSchema } from './name.ts';
 import { portSchema } from './port.ts';
 import { hostKeySchema } from './ssh-key-line.ts';

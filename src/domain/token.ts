@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { nameSchema } from './name.ts';
+import { TOKEN_ROLES } from './token-roles.ts';
 
-/** The roles a token can have, weakest first (the HTTP layer's Principal uses the same words). */
-export const TOKEN_ROLES = ['viewer', 'operator', 'admin'] as const;
+export { TOKEN_ROLES };
 
 /** Token ids: `tok-` and 12 hex digits; shown in lists and the audit trail, never secret. */
 export const TOKEN_ID_PATTERN = /^tok-[0-9a-f]{12}$/;

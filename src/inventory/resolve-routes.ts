@@ -4,7 +4,7 @@ import { parseInput } from '../domain/parse-input.ts';
 import { proxyInputSchema, type Proxy } from '../domain/proxy.ts';
 import { reachOf } from '../domain/reach-of.ts';
 import { selectProxy } from '../domain/select-proxy.ts';
-import { ipSchema } from '../domain/address.ts';
+import { ipSchema } from '../domain/address-schema.ts';
 import { portSchema } from '../domain/port.ts';
 
 /** A local forward held by the tunnel keeper: where ssh should connect to reach a host. */
