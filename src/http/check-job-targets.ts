@@ -33,9 +33,15 @@ export async function checkJobTargets(
   const hosts: Host[] = [];
   const unknown: string[] = [];
   const misplaced: string[] = [];
-  for (const id of input.hosts ?? []) {
-    const host = await lookUp(() => registry.getHost(id) as Promise<Host>);
-    const proxy = host ? undefined : await lookUp(() => registry.getProxy(id) as Promise<Proxy>);
+  // Looked up at once (a job may name hundreds of hosts), then judged in the order given.
+  const lookedUp = await Promise.all(
+    (input.hosts ?? []).map(async (id) => {
+      const host = await lookUp(() => registry.getHost(id) as Promise<Host>);
+      const proxy = host ? undefined : await lookUp(() => registry.getProxy(id) as Promise<Proxy>);
+      return { id, host, proxy };
+    }),
+  );
+  for (const { id, host, proxy } of lookedUp) {
     if (host) hosts.push(host);
     if (host && input.kind === 'prepare-proxy') misplaced.push(`${quote(id)} is a host`);
     if (proxy && !PROXY_KINDS.includes(input.kind)) misplaced.push(`${quote(id)} is a proxy`);

@@ -61,9 +61,8 @@ export function tokenRoutes(tokens: TokenPort): Route[] {
       description: 'A project admin lists its project’s tokens only. The service token is not listed.',
       access: { role: 'admin', scope: 'own' },
       ok: { status: 200, description: 'Live tokens, oldest first.' },
-      async handle({ res, principal }) {
-        const all = await tokens.list();
-        res.json(principal.scope === '*' ? all : all.filter((token) => token.scope === principal.scope));
+      async handle({ res, sees }) {
+        res.json((await tokens.list()).filter((token) => sees(token.scope)));
       },
     }),
     defineRoute({
