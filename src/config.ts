@@ -38,6 +38,20 @@ export interface AgentSettings {
   telegrafPackageUrl: string | undefined;
 }
 
+/** The agent watch: how often every deployed agent's last point is checked, and what follows a change. */
+export interface WatchSettings {
+  /** Seconds between two watch runs (OUTPOST_WATCH_INTERVAL_SECONDS); 0 turns the watch off on this node. Default 60. */
+  intervalSeconds: number;
+  /** A watched host without a point for this long is silent (OUTPOST_WATCH_SILENT_SECONDS). Default: the interval. */
+  silentSeconds: number;
+  /** Where transitions are POSTed (OUTPOST_WATCH_WEBHOOK_URL). It may carry a secret: never logged or echoed. */
+  webhookUrl: string | undefined;
+  /** Projects whose silent hosts are redeployed when their VM answers (OUTPOST_WATCH_HEAL: names, or `*`). Default none. */
+  healProjects: readonly string[] | '*';
+  /** Least time between two redeploys of one host, doubled after each that did not help (OUTPOST_WATCH_HEAL_SECONDS). Default 3600. */
+  healSeconds: number;
+}
+
 /** What Outpost runs as, read once from the environment by `main.ts`. */
 export interface Config {
   /** Directory for state Outpost owns (embedded Redis data, master key, run dirs). Default `var/`. */
@@ -67,6 +81,8 @@ export interface Config {
   influx: InfluxSettings;
   /** Uplinks, first-metrics verification and the Telegraf package source. */
   agent: AgentSettings;
+  /** The periodic check that deployed agents still report, its webhook and heal. */
+  watch: WatchSettings;
   /** Log level for pino. Default `info`. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Prefix of every Redis key Outpost writes (OUTPOST_REDIS_PREFIX). Default `outpost:`. */
@@ -124,6 +140,7 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     influxUrl: optionalUrl(env, 'OUTPOST_INFLUX_URL', ['http:', 'https:']),
     influx: influxSettings(env),
     agent: agentSettings(env),
+    watch: watchSettings(env),
     logLevel: oneOf(env, 'OUTPOST_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], 'info'),
     redisPrefix:
       env.OUTPOST_REDIS_PREFIX === undefined
@@ -336,6 +353,35 @@ function defaultAgentUrl(env: Env, influxBind: string, influxPort: number): stri
   if (candidate === undefined || !AGENT_URL.test(candidate)) return undefined;
   const host = new URL(candidate).hostname;
   return host === 'localhost' || host.startsWith('127.') || host === '0.0.0.0' ? undefined : candidate;
+}
+
+function watchSettings(env: Env): WatchSettings {
+  const intervalSeconds = integer(env, 'OUTPOST_WATCH_INTERVAL_SECONDS', 60, 0, 86_400);
+  const raw = env.OUTPOST_WATCH_WEBHOOK_URL ?? '';
+  let webhookUrl: string | undefined;
+  if (raw !== '') {
+    // Never quote the URL back: its path or user part is often the receiver's secret.
+    const url = URL.canParse(raw) ? new URL(raw) : undefined;
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '' || /\s/.test(raw))
+      throw new ConfigError('OUTPOST_WATCH_WEBHOOK_URL', 'expected an http(s) URL with a host and no spaces');
+    webhookUrl = raw;
+  }
+  const heal = (env.OUTPOST_WATCH_HEAL ?? '').trim();
+  const healProjects = heal === '*' ? '*' : heal === '' ? [] : heal.split(',').map((name) => name.trim());
+  for (const name of healProjects === '*' ? [] : healProjects)
+    // The rule of domain/name.ts, whose zod import must stay off the CLI's start path.
+    if (!/^[a-z][a-z0-9-]{0,62}$/.test(name))
+      throw new ConfigError(
+        'OUTPOST_WATCH_HEAL',
+        `expected project names separated by commas, or *, got ${quote(name)}`,
+      );
+  return {
+    intervalSeconds,
+    silentSeconds: integer(env, 'OUTPOST_WATCH_SILENT_SECONDS', Math.max(1, intervalSeconds), 1, 86_400),
+    webhookUrl,
+    healProjects,
+    healSeconds: integer(env, 'OUTPOST_WATCH_HEAL_SECONDS', 3600, 1, 7 * 86_400),
+  };
 }
 
 function matching(env: Env, name: string, pattern: RegExp, what: string): string {

@@ -7,6 +7,7 @@ import { ShutdownStack } from './shutdown-stack.ts';
 import { startAgentSide } from './start-agent-side.ts';
 import { startApi } from './start-api.ts';
 import { startTunnels } from './start-tunnels.ts';
+import { startWatch } from './start-watch.ts';
 import { startWorker } from './start-worker.ts';
 import type { JobWorker } from '../queue/job-worker.ts';
 
@@ -71,7 +72,10 @@ export function createServices(config: Config, options: ServicesOptions): Servic
     const context = { config, core, side, metrics, logger, stack };
     if (options.roles.includes('tunnels')) startTunnels(context);
     if (options.roles.includes('api')) url = await startApi(context, options.announceToken ?? (() => {}));
-    if (options.roles.includes('worker')) worker = await startWorker(context);
+    if (options.roles.includes('worker')) {
+      worker = await startWorker(context);
+      await startWatch(context);
+    }
   }
 
   return {

@@ -48,15 +48,33 @@ export interface HostProbe {
   hostKey?: string;
 }
 
-/** States of a host's agent: `reporting-old-config` sends points, but of another configuration than the last deploy wanted. */
+/**
+ * States of a host's agent: `reporting-old-config` sends points, but of another configuration than the
+ * last deploy wanted; `silent` reported, then stopped (the watch found no recent point).
+ */
 export const AGENT_STATES = [
   'none',
   'deployed',
   'reporting',
   'reporting-old-config',
   'not-reporting',
+  'silent',
   'removed',
 ] as const;
+
+/**
+ * Why a silent agent's points stopped, as the watch found it: checked in this order, the first that holds
+ * wins (a proxy that is down also makes its VMs unreachable, so the proxy is named, not the VM).
+ */
+export const SILENT_CAUSES = [
+  'influx-down',
+  'tunnel-down',
+  'proxy-unreachable',
+  'vm-unreachable',
+  'agent-not-running',
+  'unknown',
+] as const;
+export type SilentCause = (typeof SILENT_CAUSES)[number];
 
 /** The monitoring agent's state on a host, as the last deploy (or removal) proved it. */
 export interface HostAgent {
@@ -67,6 +85,10 @@ export interface HostAgent {
   config?: string;
   /** Why it is not reporting this configuration (the last deploy's failure, what was checked). */
   reason?: string;
+  /** When the watch last saw it change between reporting and silent (ISO-8601). */
+  since?: string;
+  /** Why it went silent, as a code (see SILENT_CAUSES); set with state `silent` only. */
+  cause?: SilentCause;
 }
 
 /** A VM to monitor. */
@@ -170,6 +192,8 @@ export const hostPatchSchema = z.strictObject({
         .regex(/^[0-9a-f]{1,64}$/, 'expected a configuration id of hex digits')
         .optional(),
       reason: z.string().max(500).optional(),
+      since: timeSchema.optional(),
+      cause: z.enum(SILENT_CAUSES).optional(),
     })
     .optional(),
   facts: z

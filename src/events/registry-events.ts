@@ -3,7 +3,14 @@ import type { NewEvent } from './event-store.ts';
 
 interface AgentLike {
   project?: string;
-  agent?: { state?: string; reason?: string; lastSeen?: string; uplink?: string };
+  agent?: {
+    state?: string;
+    reason?: string;
+    lastSeen?: string;
+    uplink?: string;
+    since?: string;
+    cause?: string;
+  };
 }
 
 /**
@@ -37,6 +44,9 @@ export function listRegistryEvents(change: RegistryWrite): NewEvent[] {
           to: to.state,
           ...(to.reason ? { reason: to.reason } : {}),
           ...(to.uplink ? { uplink: to.uplink } : {}),
+          // Set by the agent watch: when it changed and why it went silent.
+          ...(to.since ? { since: to.since } : {}),
+          ...(to.cause ? { cause: to.cause } : {}),
         },
       });
     }

@@ -95,11 +95,12 @@ export class InfluxV1Backend implements MetricsBackend {
     return new Map([...(await this.heartbeats(since))].map(([host, beat]) => [host, beat.time]));
   }
 
-  async heartbeats(since: Date): Promise<Map<string, Heartbeat>> {
+  async heartbeats(since: Date, project?: string): Promise<Map<string, Heartbeat>> {
+    const ofProject = project === undefined ? '' : ` AND "project" = ${stringLiteral(project)}`;
     // A raw query, not last(*): with several selectors InfluxQL answers the range's start as the time;
     // tags not grouped by come back as columns.
     const body = await this.#query(
-      `SELECT * FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms GROUP BY "host" ORDER BY time DESC LIMIT 1`,
+      `SELECT * FROM ${identifier(HEARTBEAT_MEASUREMENT)} WHERE time >= ${since.getTime()}ms${ofProject} GROUP BY "host" ORDER BY time DESC LIMIT 1`,
     );
     const beats = new Map<string, Heartbeat>();
     for (const series of body.results?.[0]?.series ?? []) {

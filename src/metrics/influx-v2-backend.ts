@@ -117,10 +117,17 @@ export class InfluxV2Backend implements MetricsBackend {
     return new Map([...(await this.heartbeats(since))].map(([host, beat]) => [host, beat.time]));
   }
 
-  async heartbeats(since: Date): Promise<Map<string, Heartbeat>> {
-    const query = flux`from(bucket: ${this.#options.bucket})
+  async heartbeats(since: Date, project?: string): Promise<Map<string, Heartbeat>> {
+    const query =
+      project === undefined
+        ? flux`from(bucket: ${this.#options.bucket})
   |> range(start: ${since})
   |> filter(fn: (r) => r._measurement == ${HEARTBEAT_MEASUREMENT})
+  |> group(columns: ["host"])
+  |> last()`
+        : flux`from(bucket: ${this.#options.bucket})
+  |> range(start: ${since})
+  |> filter(fn: (r) => r._measurement == ${HEARTBEAT_MEASUREMENT} and r.project == ${project})
   |> group(columns: ["host"])
   |> last()`;
     const beats = new Map<string, Heartbeat>();

@@ -37,8 +37,11 @@ export interface MetricsBackend {
   latestPoints(host: string, since: Date): Promise<HostPoint[]>;
   /** Time of the newest point of each reporting host since `since`. */
   lastSeenByHost(since: Date): Promise<Map<string, string>>;
-  /** The newest heartbeat (`agent_system`) point of each host since `since`, with its configuration id. */
-  heartbeats(since: Date): Promise<Map<string, Heartbeat>>;
+  /**
+   * The newest heartbeat (`agent_system`) point of each host since `since`, with its configuration id;
+   * with `project`, only of hosts whose points carry that `project` tag (still one query).
+   */
+  heartbeats(since: Date, project?: string): Promise<Map<string, Heartbeat>>;
   /** The chart lines of `host` (see SERIES_SPECS) over the last `window`, averaged per step. */
   hostSeries(host: string, window: SeriesWindow): Promise<Series[]>;
 }

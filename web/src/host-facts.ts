@@ -12,6 +12,8 @@ export function proxyOf(host: Host, proxies: Proxy[]): string | undefined {
 /** Why a host's metrics are not arriving (or its login failed), in the words Outpost recorded. */
 export function silentReason(host: Host): string | undefined {
   if (host.agent.state === 'not-reporting') return host.agent.reason ?? 'no metrics seen';
+  // The agent watch's finding: the first check that failed, naming the part (InfluxDB, proxy, VM, agent).
+  if (host.agent.state === 'silent') return host.agent.reason ?? 'no recent point';
   if (host.login.state === 'failed') return host.login.reason ?? 'login failed';
   if (host.metrics?.error) return `InfluxDB: ${host.metrics.error}`;
   return undefined;

@@ -24,7 +24,7 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 export async function startOutpost(options: {
   redisUrl: string;
   varDir: string;
-  roles: ('api' | 'worker')[];
+  roles: ('api' | 'worker' | 'tunnels')[];
   name: string;
   env?: Record<string, string>;
 }): Promise<OutpostProcess> {

@@ -9,7 +9,7 @@ import { useCan } from '../use-can.ts';
 import { useEvents } from '../use-events.ts';
 import { proxyOf, silentReason } from '../host-facts.ts';
 
-const AGENT_STATES = ['none', 'deployed', 'reporting', 'not-reporting', 'removed'] as const;
+const AGENT_STATES = ['none', 'deployed', 'reporting', 'silent', 'not-reporting', 'removed'] as const;
 
 /** Fleet: every host, counts per agent state, filters in the URL, live from GET /v1/events. */
 export function FleetPage() {
