@@ -259,14 +259,15 @@ describe('the agent watch', () => {
     // Heal: the VM answered, so the watch redeployed it (one job, this host only) and it reports again.
     const back = await waitForHosts('vm1 reporting again', (s) => stateOf(s, vm1) === 'reporting', 240_000);
     expect(back.get(vm1.name)?.agent.reason).toBeUndefined();
-    const { body: jobs } = await api<{ kind: string; hosts?: string[]; status: string }[]>(
+    const { body: jobs } = await api<{ id: string; hosts?: string[] }[]>(
       outpost.url,
       'GET',
       `/v1/jobs?project=${PROJECT}&kind=deploy-agent`,
     );
     const heals = jobs.filter((job) => job.hosts?.join() === vm1.name);
     expect(heals).toHaveLength(1);
-    expect(heals[0]?.status).toBe('successful');
+    // The host reports once the deploy proved it; the job ends just after.
+    expect((await waitForEnd(outpost.url, heals[0]?.id ?? '', 60_000)).status).toBe('successful');
     expect((await lab.exec(vm1, '/etc/init.d/telegraf status')).exitCode).toBe(0);
   }, 400_000);
 
