@@ -124,3 +124,49 @@ describe('loadConfig: InfluxDB and agents', () => {
     ).toMatchObject({ telegrafInstallMethod: 'offline', telegrafPackageDir: '/srv/pkgs' });
   });
 });
+
+describe('loadConfig: the agent watch', () => {
+  it('watches every 60 s by default, silent after one interval, no webhook, no heal', () => {
+    expect(loadConfig({}).watch).toEqual({
+      intervalSeconds: 60,
+      silentSeconds: 60,
+      webhookUrl: undefined,
+      healProjects: [],
+      healSeconds: 3600,
+    });
+    expect(
+      loadConfig({
+        OUTPOST_WATCH_INTERVAL_SECONDS: '5',
+        OUTPOST_WATCH_HEAL: 'acme, web-2',
+        OUTPOST_WATCH_HEAL_SECONDS: '600',
+      }).watch,
+    ).toMatchObject({
+      intervalSeconds: 5,
+      silentSeconds: 5,
+      healProjects: ['acme', 'web-2'],
+      healSeconds: 600,
+    });
+    expect(loadConfig({ OUTPOST_WATCH_HEAL: '*' }).watch.healProjects).toBe('*');
+    expect(loadConfig({ OUTPOST_WATCH_INTERVAL_SECONDS: '0' }).watch.intervalSeconds).toBe(0);
+  });
+
+  it('takes an http(s) webhook URL, and never quotes one it refuses (it may hold a token)', () => {
+    const url = 'https://hooks.example.org/services/T000/B000/XXXXSECRET';
+    expect(loadConfig({ OUTPOST_WATCH_WEBHOOK_URL: url }).watch.webhookUrl).toBe(url);
+    for (const bad of [
+      'ftp://hooks.example.org/XXXXSECRET',
+      'hooks.example.org/XXXXSECRET',
+      'http://a b/XXXXSECRET',
+    ]) {
+      const load = () => loadConfig({ OUTPOST_WATCH_WEBHOOK_URL: bad });
+      expect(load).toThrow(/OUTPOST_WATCH_WEBHOOK_URL: expected an http\(s\) URL/);
+      expect(load).not.toThrow(/XXXXSECRET/);
+    }
+    expect(() => loadConfig({ OUTPOST_WATCH_HEAL: 'acme,Bad Name' })).toThrow(
+      /OUTPOST_WATCH_HEAL: .*"Bad Name"/,
+    );
+    expect(() => loadConfig({ OUTPOST_WATCH_INTERVAL_SECONDS: '-1' })).toThrow(
+      /OUTPOST_WATCH_INTERVAL_SECONDS/,
+    );
+  });
+});

@@ -23,7 +23,12 @@ export async function postWebhook(
   payload: unknown,
   options: { timeoutMs?: number } = {},
 ): Promise<WebhookDelivery> {
-  const target = new URL(url);
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return { ok: false, retry: false, detail: 'the webhook URL does not parse' };
+  }
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'outpost-watch',
@@ -49,9 +54,10 @@ export async function postWebhook(
     const retry = [408, 425, 429].includes(response.status) || response.status >= 500;
     return { ok: false, retry, detail: `webhook at ${where} answered ${response.status}` };
   } catch (error) {
-    // fetch's own words ("fetch failed") say little; its cause says what (refused, timed out...).
+    // fetch's own words ("fetch failed") say little; its cause says what (ECONNREFUSED, bad port...), a
+    // timeout its name. Neither quotes the URL.
     const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? (error as Error).name;
+    const why = cause?.code ?? cause?.message ?? (error as Error).name;
     return { ok: false, retry: true, detail: `webhook at ${where} did not answer: ${why}` };
   }
 }

@@ -72,6 +72,19 @@ describe('InfluxV1Backend against a real influxd', () => {
     expect(await backend.firstSeen('vm-c', new Date(now - 60_000), `aaa' OR 'x' = 'x`)).toBeUndefined();
   });
 
+  it("reads one project's heartbeats in one query: only hosts whose points carry its project tag", async () => {
+    const now = Date.now();
+    await write([
+      `agent_system,host=vm-e,project=p1 load1=1 ${(now - 2000) * 1e6}`,
+      `agent_system,host=vm-f,project=p2 load1=1 ${(now - 1000) * 1e6}`,
+    ]);
+    const p1 = await backend.heartbeats(new Date(now - 60_000), 'p1');
+    expect([...p1.keys()].sort()).toEqual(['vm-a', 'vm-e']);
+    expect(p1.get('vm-e')).toEqual({ time: new Date(now - 2000).toISOString() });
+    expect([...(await backend.heartbeats(new Date(now - 60_000), 'p2')).keys()]).toEqual(['vm-f']);
+    expect((await backend.heartbeats(new Date(now - 60_000), `p1' OR 'x' = 'x`)).size).toBe(0);
+  });
+
   it('reads the chart lines of a host, averaged per step, CPU as used %, network as bytes/s', async () => {
     const now = Date.now();
     const at = (secondsAgo: number) => (now - secondsAgo * 1000) * 1e6;

@@ -108,6 +108,12 @@ describe('InfluxV2Backend (against a fake v2 server)', () => {
         ['vm-b', { time: '2026-11-24T10:00:02Z' }],
       ]),
     );
+    // One project's hosts in the same single query, the project passed as a Flux string.
+    const asked = fake.requests.length;
+    await backend.heartbeats(new Date('2026-11-24T09:00:00Z'), 'acme") or (true');
+    expect(fake.requests).toHaveLength(asked + 1);
+    const byProject = (JSON.parse(fake.requests.at(-1)!.body) as { query: string }).query;
+    expect(byProject).toContain('r._measurement == "agent_system" and r.project == "acme\\") or (true"');
     await backend.firstSeen('vm-a', new Date('2026-11-24T09:00:00Z'), 'bbb") or (true');
     const query = (JSON.parse(fake.requests.at(-1)!.body) as { query: string }).query;
     expect(query).toContain('r.outpost_config == "bbb\\") or (true"');
