@@ -30,6 +30,39 @@ describe('listRegistryEvents', () => {
     });
   });
 
+  it("carries the watch's time and cause when a host goes silent", () => {
+    const silent = {
+      ...host('silent', 'proxy edge unreachable: connection refused'),
+      agent: {
+        state: 'silent',
+        reason: 'proxy edge unreachable: connection refused',
+        since: '2026-11-26T10:00:00.000Z',
+        cause: 'proxy-unreachable',
+        uplink: 'proxy',
+      },
+    };
+    const [, agent] = listRegistryEvents({
+      kind: 'host',
+      action: 'updated',
+      id: 'web-1',
+      before: host('reporting'),
+      after: silent,
+    });
+    expect(agent).toEqual({
+      type: 'agent',
+      project: 'shop',
+      data: {
+        host: 'web-1',
+        from: 'reporting',
+        to: 'silent',
+        reason: 'proxy edge unreachable: connection refused',
+        uplink: 'proxy',
+        since: '2026-11-26T10:00:00.000Z',
+        cause: 'proxy-unreachable',
+      },
+    });
+  });
+
   it('publishes no agent event when the state stays, and none for a delete', () => {
     const same = listRegistryEvents({
       kind: 'host',

@@ -253,7 +253,7 @@ describe('the agent watch', () => {
     const table = await outpostCli(outpost.url, ['host', 'list', '--project', PROJECT]);
     expect(table.stdout).toMatch(new RegExp(`^${vm1.name}\\s.*\\ssilent\\s.*agent not running`, 'm'));
     const shown = await outpostCli(outpost.url, ['host', 'show', vm1.name]);
-    expect(shown.stdout).toMatch(/agent\s+silent since \d{4}-/);
+    expect(shown.stdout).toMatch(/agent\s+silent since \d{4}-.*, last point \d{4}-/);
     expect(shown.stdout).toMatch(/reason\s+agent not running/);
 
     // Heal: the VM answered, so the watch redeployed it (one job, this host only) and it reports again.
@@ -284,6 +284,7 @@ describe('the agent watch', () => {
         const agent = seen.get(vm.name)?.agent;
         expect(['tunnel-down', 'proxy-unreachable']).toContain(agent?.cause);
         expect(agent?.reason, vm.name).toContain(proxy.name);
+        console.info(`watch: ${vm.name} silent: ${agent?.reason ?? ''}`);
       }
       expect(stateOf(seen, direct)).toBe('reporting');
     } finally {
