@@ -83,6 +83,9 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
         .then(() => undefined)
         .catch((error: unknown) => logger.warn({ err: error }, 'event not published')),
   });
+  // A registry written before indexes existed gets them now (one GET when it already has them).
+  const indexed = await registry.ensureIndexes();
+  if (indexed > 0) logger.info({ entities: indexed }, 'registry indexes built');
   const store = new JobStore(redis, prefix);
   const queue = new JobQueue(redis, store, logs, { prefix, sealer });
   stack.push('job queue', () => queue.close());
