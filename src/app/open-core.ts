@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config, RedisSentinel } from '../config.ts';
 import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
 import { EventStore } from '../events/event-store.ts';
 import { listRegistryEvents } from '../events/registry-events.ts';
@@ -40,7 +40,7 @@ export interface Core {
 /** Opens the core; each piece's stop goes onto `stack` as soon as it started. */
 export async function openCore(config: Config, logger: Logger, stack: ShutdownStack): Promise<Core> {
   let socketPath: string | undefined;
-  if (!config.redisUrl) {
+  if (!config.redisUrl && !config.redisSentinel) {
     const embedded = await startEmbeddedRedis(config.varDir);
     stack.push('embedded redis-server', () => embedded.stop());
     logger.info(
@@ -50,9 +50,11 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     socketPath = embedded.socketPath;
   }
   const connect = (): Redis => {
-    const connection = config.redisUrl
-      ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
-      : new Redis({ path: socketPath, maxRetriesPerRequest: null });
+    const connection = config.redisSentinel
+      ? new Redis(sentinelOptions(config.redisSentinel))
+      : config.redisUrl
+        ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+        : new Redis({ path: socketPath, maxRetriesPerRequest: null });
     connection.on('error', (error) => logger.error({ err: error }, 'redis connection error'));
     return connection;
   };
@@ -102,5 +104,20 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     keys,
     sealer,
     prepareInventory: createRegistryInventory({ registry, keys, writeInventory }),
+  };
+}
+
+/**
+ * Connection options through Sentinel: ioredis asks the sentinels for the master, follows a failover
+ * (told at once by the sentinels' +switch-master), and re-sends a write a demoted master refused.
+ * Commands wait (maxRetriesPerRequest null) until the new master answers, rather than fail the job.
+ */
+function sentinelOptions(sentinel: RedisSentinel): RedisOptions {
+  return {
+    sentinels: sentinel.sentinels,
+    name: sentinel.master,
+    failoverDetector: true,
+    maxRetriesPerRequest: null,
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   };
 }
