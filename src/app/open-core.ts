@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config, RedisSentinel } from '../config.ts';
+import { checkRedisPrefix } from './check-redis-prefix.ts';
 import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
 import { EventStore } from '../events/event-store.ts';
 import { listRegistryEvents } from '../events/registry-events.ts';
@@ -61,6 +62,7 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
   const redis = connect();
   stack.push('redis connection', () => redis.quit().catch(() => redis.disconnect()));
   const prefix = config.redisPrefix;
+  await checkRedisPrefix(redis, prefix);
   const masterKey = await loadMasterKey(config);
   const logs = new LogStore(redis, {
     prefix,
