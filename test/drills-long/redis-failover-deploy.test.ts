@@ -1,17 +1,28 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedInfluxd, type EmbeddedInfluxd } from '../../src/metrics/start-embedded-influxd.ts';
 import { readTunnelStatus } from '../../src/tunnels/index.ts';
-import { api, startOutpost, waitForEnd, type OutpostProcess } from '../integration/http/start-outpost.ts';
+import {
+  api,
+  startOutpost,
+  submitJob,
+  waitForEnd,
+  type OutpostProcess,
+} from '../integration/http/start-outpost.ts';
 import { createCloudroot } from '../integration/inventory/reach-lab.ts';
 import { prepareProxySshd } from '../integration/tunnels/prepare-tunnel-lab.ts';
 import { up, type Lab, type LabVm } from '../lab/lab.ts';
 import { freePort } from '../support/free-port.ts';
 import { labEntities } from '../support/lab-entities.ts';
-import { startSentinelRedis, SENTINEL_MASTER, type TestSentinelRedis } from '../support/redis-sentinel.ts';
+import {
+  readStoredLog,
+  startSentinelRedis,
+  SENTINEL_MASTER,
+  type TestSentinelRedis,
+} from '../support/redis-sentinel.ts';
 import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
 
 // Redis that survives losing a machine (issue 16 #5), on the lab: Outpost with every role in one process on
@@ -39,16 +50,7 @@ beforeAll(async () => {
   ]);
   lab = labUp;
   redis = redisUp;
-  reader = new Redis({
-    sentinels: redis.sentinels.split(',').map((entry) => {
-      const [host, port] = entry.split(':');
-      return { host, port: Number(port) };
-    }),
-    name: SENTINEL_MASTER,
-    failoverDetector: true,
-    maxRetriesPerRequest: null,
-  });
-  reader.on('error', () => {});
+  reader = redis.master();
   proxy = lab.proxies()[0] as LabVm;
   const influxPort = await freePort(lab.controlAddress);
   influx = await startEmbeddedInfluxd({
@@ -102,24 +104,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await outpost?.stop();
   await influx?.stop();
-  reader?.disconnect();
   await redis?.stop();
   await lab?.down();
   if (varDir) await rm(varDir, { recursive: true, force: true });
 }, 120_000);
 
-async function submit(body: Record<string, unknown>): Promise<string> {
-  const submitted = await api<{ id: string }>(outpost.url, 'POST', '/v1/jobs', body);
-  expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
-  return submitted.body.id;
-}
-
-/** The job's log as stored on the current master: sequence -> `type data`. */
-async function storedLog(id: string): Promise<Map<number, string>> {
-  const raw = (await reader.xrange(`outpost:log:${id}`, '-', '+')) as [string, string[]][];
-  return new Map(
-    raw.map(([entryId, fields]) => [Number(entryId.split('-')[0]), `${fields[1] ?? ''} ${fields[5] ?? ''}`]),
-  );
+function submit(body: Record<string, unknown>): Promise<string> {
+  return submitJob(outpost.url, body);
 }
 
 describe('Redis Sentinel failover during a deploy', () => {
@@ -128,7 +119,7 @@ describe('Redis Sentinel failover during a deploy', () => {
     const probe = await submit({ kind: 'probe', project: PROJECT });
     let seen = new Map<number, string>();
     for (const deadline = Date.now() + 240_000; ; await new Promise((r) => setTimeout(r, 200))) {
-      seen = await storedLog(deploy);
+      seen = await readStoredLog(reader, deploy);
       if ([...seen.values()].some((entry) => entry.includes('TASK [telegraf'))) break;
       if (Date.now() > deadline)
         throw new Error(`the deploy's play did not reach the telegraf role in 240 s`);
@@ -139,7 +130,7 @@ describe('Redis Sentinel failover during a deploy', () => {
     const failoverMs = Date.now() - killedAt;
 
     const job = await waitForEnd(outpost.url, deploy, 600_000);
-    const log = [...(await storedLog(deploy)).values()].join('\n');
+    const log = [...(await readStoredLog(reader, deploy)).values()].join('\n');
     expect(job.status, `${String(job.reason)}\n${log.slice(-4000)}`).toBe('successful');
     const { body: hosts } = await api<{ id: string; agent: { state: string } }[]>(
       outpost.url,
@@ -152,7 +143,7 @@ describe('Redis Sentinel failover during a deploy', () => {
     const probed = await waitForEnd(outpost.url, probe, 300_000);
     expect(probed.status, JSON.stringify(probed)).toBe('successful');
 
-    const after = await storedLog(deploy);
+    const after = await readStoredLog(reader, deploy);
     const lost = [...seen].filter(([seq, entry]) => after.get(seq) !== entry);
     expect(lost).toEqual([]);
     const seqs = [...after.keys()];

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,6 +21,8 @@ export interface TestSentinelRedis {
   waitForFailover(port: number, timeoutMs: number): Promise<number>;
   /** A client of one server (data or sentinel), for reading what it holds; closed by stop(). */
   client(port: number): Redis;
+  /** A client of whichever server is master, through the sentinels, as Outpost connects; closed by stop(). */
+  master(): Redis;
   /** Stops every process and removes the data. */
   stop(): Promise<void>;
 }
@@ -106,18 +108,23 @@ export async function startSentinelRedis(): Promise<TestSentinelRedis> {
       sentinels.push({ port, process: sentinel });
     }
     // Ready when each sentinel knows the replica and the two other sentinels (they vote in a failover).
-    for (const { port, process } of sentinels) {
+    for (const [i, { port, process }] of sentinels.entries()) {
       const probe = client(port);
+      let known = '';
       await waitUntil(
-        `sentinel on port ${port} knows the replica and its peers`,
+        `sentinel on port ${port}`,
         async () => {
           const replicas = (await probe.call('SENTINEL', 'REPLICAS', SENTINEL_MASTER)) as unknown[];
           const peers = (await probe.call('SENTINEL', 'SENTINELS', SENTINEL_MASTER)) as unknown[];
+          known = `${replicas.length} replica(s), ${peers.length} peer(s)`;
           return replicas.length === 1 && peers.length === 2;
         },
         process.child,
-        30_000,
-      );
+        60_000,
+      ).catch(async (error: Error) => {
+        const log = await readFile(path.join(dir, `sentinel${i + 1}.log`), 'utf8').catch(() => '');
+        throw new Error(`${error.message}: knows ${known}; its log ends:\n${log.slice(-2000)}`);
+      });
     }
   } catch (error) {
     await stopAll();
@@ -138,10 +145,21 @@ export async function startSentinelRedis(): Promise<TestSentinelRedis> {
     await rm(dir, { recursive: true, force: true });
   }
 
+  const followers: Redis[] = [];
   return {
     sentinels: sentinels.map(({ port }) => `127.0.0.1:${port}`).join(','),
     masterPort,
     client,
+    master() {
+      const redis = new Redis({
+        sentinels: sentinels.map(({ port }) => ({ host: '127.0.0.1', port })),
+        name: SENTINEL_MASTER,
+        maxRetriesPerRequest: null,
+      });
+      redis.on('error', () => {});
+      followers.push(redis);
+      return redis;
+    },
     async killMaster() {
       const port = await masterPort();
       const server = servers.get(port);
@@ -165,6 +183,21 @@ export async function startSentinelRedis(): Promise<TestSentinelRedis> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
-    stop: stopAll,
+    async stop() {
+      for (const redis of followers) redis.disconnect();
+      await stopAll();
+    },
   };
+}
+
+/** A job's log entries as stored in Redis: sequence -> `type data` (to compare before and after a fault). */
+export async function readStoredLog(
+  redis: Redis,
+  jobId: string,
+  prefix = 'outpost:',
+): Promise<Map<number, string>> {
+  const raw = (await redis.xrange(`${prefix}log:${jobId}`, '-', '+')) as [string, string[]][];
+  return new Map(
+    raw.map(([entryId, fields]) => [Number(entryId.split('-')[0]), `${fields[1] ?? ''} ${fields[5] ?? ''}`]),
+  );
 }

@@ -1,10 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSentinelRedis, SENTINEL_MASTER, type TestSentinelRedis } from '../../support/redis-sentinel.ts';
-import { api, startOutpost, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
+import {
+  readStoredLog,
+  startSentinelRedis,
+  SENTINEL_MASTER,
+  type TestSentinelRedis,
+} from '../../support/redis-sentinel.ts';
+import { api, startOutpost, submitJob, waitForEnd, type OutpostProcess } from '../http/start-outpost.ts';
 
 // Outpost on Redis Sentinel (Debian's redis-sentinel: three sentinels, a master and a replica on loopback):
 // the master is killed with -9 while a job writes its log and two more wait in the queue.
@@ -16,17 +21,7 @@ let reader: Redis;
 beforeAll(async () => {
   redis = await startSentinelRedis();
   varDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-drill-failover-'));
-  const sentinels = redis.sentinels.split(',').map((entry) => {
-    const [host, port] = entry.split(':');
-    return { host, port: Number(port) };
-  });
-  reader = new Redis({
-    sentinels,
-    name: SENTINEL_MASTER,
-    failoverDetector: true,
-    maxRetriesPerRequest: null,
-  });
-  reader.on('error', () => {});
+  reader = redis.master();
   outpost = await startOutpost({
     redisUrl: '',
     varDir,
@@ -42,29 +37,18 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  reader?.disconnect();
   await outpost?.stop();
   await redis?.stop();
   if (varDir) await rm(varDir, { recursive: true, force: true });
 });
 
-async function submit(lines: number): Promise<string> {
-  const { status, body } = await api(outpost.url, 'POST', '/v1/jobs', {
+function submit(lines: number): Promise<string> {
+  return submitJob(outpost.url, {
     kind: 'run-playbook',
     hosts: ['localhost'],
     playbook: 'test/fixtures/playbooks/trickle.yml',
     options: { extraVars: { trickle_lines: lines, trickle_pause: 0.25 } },
   });
-  expect(status, JSON.stringify(body)).toBe(202);
-  return String(body.id);
-}
-
-/** The job's log entries as stored: sequence -> `type data`. */
-async function storedLog(id: string): Promise<Map<number, string>> {
-  const raw = (await reader.xrange(`outpost:log:${id}`, '-', '+')) as [string, string[]][];
-  return new Map(
-    raw.map(([entryId, fields]) => [Number(entryId.split('-')[0]), `${fields[1] ?? ''} ${fields[5] ?? ''}`]),
-  );
 }
 
 describe('Redis Sentinel failover', () => {
@@ -74,7 +58,7 @@ describe('Redis Sentinel failover', () => {
     // What the master had acknowledged before it died, as a reader saw it.
     let seen = new Map<number, string>();
     for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 100))) {
-      seen = await storedLog(first);
+      seen = await readStoredLog(reader, first);
       if ([...seen.values()].filter((entry) => entry.includes('trickle ')).length >= 12) break;
       if (Date.now() > deadline) throw new Error(`job ${first} wrote no trickle lines within 60 s`);
     }
@@ -98,7 +82,7 @@ describe('Redis Sentinel failover', () => {
     const ended = await Promise.all(ids.map((id) => waitForEnd(outpost.url, id, 180_000)));
     for (const job of ended) expect(job.status, JSON.stringify(job)).toBe('successful');
 
-    const after = await storedLog(first);
+    const after = await readStoredLog(reader, first);
     const lost = [...seen].filter(([seq, entry]) => after.get(seq) !== entry);
     expect(lost).toEqual([]);
     const seqs = [...after.keys()];
