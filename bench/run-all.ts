@@ -16,6 +16,7 @@ const benches: [string, string[]][] = [
   ['enroll-probe.ts', ['--sizes', '1,10', '--vpcs', '2']],
   ['console.ts', []],
   ['registry.ts', []],
+  ['redis-failover.ts', ['--rounds', '1']],
 ];
 const only = process.argv.slice(2);
 let failed = 0;

@@ -1,7 +1,8 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config, RedisSentinel } from '../config.ts';
+import type { Config } from '../config.ts';
 import { checkRedisPrefix } from './check-redis-prefix.ts';
+import { sentinelOptions } from './sentinel-options.ts';
 import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
 import { EventStore } from '../events/event-store.ts';
 import { listRegistryEvents } from '../events/registry-events.ts';
@@ -106,22 +107,5 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     keys,
     sealer,
     prepareInventory: createRegistryInventory({ registry, keys, writeInventory }),
-  };
-}
-
-/**
- * Connection options through Sentinel: when its connection drops (the master died, or Redis closed every
- * client at a failover) ioredis asks the sentinels for the master again; a write a demoted master refused
- * is re-sent after reconnecting. Commands wait (maxRetriesPerRequest null) until the new master answers,
- * rather than fail the job.
- */
-function sentinelOptions(sentinel: RedisSentinel): RedisOptions {
-  return {
-    sentinels: sentinel.sentinels,
-    name: sentinel.master,
-    // Not ioredis' failoverDetector: a +switch-master that lands while a connection is reconnecting ends
-    // that connection for good ("Connection is closed"), seen in the failover drill.
-    maxRetriesPerRequest: null,
-    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   };
 }
