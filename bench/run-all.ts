@@ -15,6 +15,8 @@ const benches: [string, string[]][] = [
   ['fleet-scaling.ts', ['--sizes', '5,10']],
   ['enroll-probe.ts', ['--sizes', '1,10', '--vpcs', '2']],
   ['console.ts', []],
+  ['registry.ts', []],
+  ['redis-failover.ts', ['--rounds', '1']],
 ];
 const only = process.argv.slice(2);
 let failed = 0;

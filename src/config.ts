@@ -52,14 +52,22 @@ export interface WatchSettings {
   healSeconds: number;
 }
 
+/** A Redis run highly available by Sentinel: the master's name and where the sentinels listen. */
+export interface RedisSentinel {
+  master: string;
+  sentinels: { host: string; port: number }[];
+}
+
 /** What Outpost runs as, read once from the environment by `main.ts`. */
 export interface Config {
   /** Directory for state Outpost owns (embedded Redis data, master key, run dirs). Default `var/`. */
   varDir: string;
   /** Repository root: playbooks, roles, templates and inventories are found relative to it. */
   rootDir: string;
-  /** Redis URL; undefined means start an embedded `redis-server` with data under `varDir`. */
+  /** Redis URL; undefined (and no `redisSentinel`) means start an embedded `redis-server` with data under `varDir`. */
   redisUrl: string | undefined;
+  /** Redis through Sentinel (OUTPOST_REDIS_SENTINELS, OUTPOST_REDIS_SENTINEL_MASTER), instead of a URL. */
+  redisSentinel: RedisSentinel | undefined;
   /** HTTP listen address and port. Default 127.0.0.1:8740. */
   httpHost: string;
   httpPort: number;
@@ -129,6 +137,7 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     rootDir,
     varDir,
     redisUrl: optionalUrl(env, 'OUTPOST_REDIS_URL', ['redis:', 'rediss:']),
+    redisSentinel: redisSentinel(env),
     httpHost: env.OUTPOST_HTTP_HOST ?? '127.0.0.1',
     httpPort: integer(env, 'OUTPOST_HTTP_PORT', 8740, 0, 65535),
     apiToken: token(env, 'OUTPOST_API_TOKEN'),
@@ -145,7 +154,12 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     redisPrefix:
       env.OUTPOST_REDIS_PREFIX === undefined
         ? 'outpost:'
-        : matching(env, 'OUTPOST_REDIS_PREFIX', /^[a-z0-9:_-]{1,40}$/, '1 to 40 characters of a-z 0-9 : _ -'),
+        : matching(
+            env,
+            'OUTPOST_REDIS_PREFIX',
+            /^(?=.{1,40}$)(\{[a-z0-9_-]+\})?[a-z0-9:_-]*$/,
+            '1 to 40 characters of a-z 0-9 : _ -, optionally starting with a {hash tag} for Redis Cluster, e.g. {outpost}:',
+          ),
     allowLocalRuns: ['1', 'true', 'yes'].includes(env.OUTPOST_ALLOW_LOCAL_RUNS ?? ''),
     workerHeartbeatMs: integer(env, 'OUTPOST_WORKER_HEARTBEAT_MS', 30_000, 500, 600_000),
     killGraceMs: integer(env, 'OUTPOST_KILL_GRACE_MS', 5000, 0, 600_000),
@@ -206,6 +220,46 @@ function optionalUrl(env: Env, name: string, protocols: string[]): string | unde
     throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${quote(url.protocol)}`);
   }
   return raw;
+}
+
+const SENTINELS = 'OUTPOST_REDIS_SENTINELS';
+const SENTINEL_MASTER = 'OUTPOST_REDIS_SENTINEL_MASTER';
+
+/** `host:port,host:port` and a master name, both or neither, and never with OUTPOST_REDIS_URL. */
+function redisSentinel(env: Env): RedisSentinel | undefined {
+  const list = env[SENTINELS] ?? '';
+  const master = env[SENTINEL_MASTER] ?? '';
+  if (list === '' && master === '') return undefined;
+  if (list === '')
+    throw new ConfigError(
+      SENTINELS,
+      `required with ${SENTINEL_MASTER}: host:port of each sentinel, comma-separated`,
+    );
+  if (master === '')
+    throw new ConfigError(
+      SENTINEL_MASTER,
+      `required with ${SENTINELS}: the name the sentinels monitor the master by`,
+    );
+  if (env.OUTPOST_REDIS_URL)
+    throw new ConfigError(SENTINELS, 'set either OUTPOST_REDIS_URL or the sentinels, not both');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(master))
+    throw new ConfigError(
+      SENTINEL_MASTER,
+      `expected 1 to 64 characters of A-Z a-z 0-9 . _ -, got ${quote(master)}`,
+    );
+  const sentinels = list.split(',').map((entry) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (!match?.[1] || !(port >= 1 && port <= 65535))
+      throw new ConfigError(
+        SENTINELS,
+        `expected host:port (port 1 to 65535) for each sentinel, got ${quote(entry)}`,
+      );
+    return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
+  });
+  if (sentinels.length > 16)
+    throw new ConfigError(SENTINELS, `expected at most 16 sentinels, got ${sentinels.length}`);
+  return { master, sentinels };
 }
 
 function token(env: Env, name: string): string | undefined {

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { checkRedisPrefix } from './check-redis-prefix.ts';
+import { sentinelOptions } from './sentinel-options.ts';
 import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
 import { EventStore } from '../events/event-store.ts';
 import { listRegistryEvents } from '../events/registry-events.ts';
@@ -40,7 +42,7 @@ export interface Core {
 /** Opens the core; each piece's stop goes onto `stack` as soon as it started. */
 export async function openCore(config: Config, logger: Logger, stack: ShutdownStack): Promise<Core> {
   let socketPath: string | undefined;
-  if (!config.redisUrl) {
+  if (!config.redisUrl && !config.redisSentinel) {
     const embedded = await startEmbeddedRedis(config.varDir);
     stack.push('embedded redis-server', () => embedded.stop());
     logger.info(
@@ -50,15 +52,18 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     socketPath = embedded.socketPath;
   }
   const connect = (): Redis => {
-    const connection = config.redisUrl
-      ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
-      : new Redis({ path: socketPath, maxRetriesPerRequest: null });
+    const connection = config.redisSentinel
+      ? new Redis(sentinelOptions(config.redisSentinel))
+      : config.redisUrl
+        ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+        : new Redis({ path: socketPath, maxRetriesPerRequest: null });
     connection.on('error', (error) => logger.error({ err: error }, 'redis connection error'));
     return connection;
   };
   const redis = connect();
   stack.push('redis connection', () => redis.quit().catch(() => redis.disconnect()));
   const prefix = config.redisPrefix;
+  await checkRedisPrefix(redis, prefix);
   const masterKey = await loadMasterKey(config);
   const logs = new LogStore(redis, {
     prefix,
@@ -83,6 +88,9 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
         .then(() => undefined)
         .catch((error: unknown) => logger.warn({ err: error }, 'event not published')),
   });
+  // A registry written before indexes existed gets them now (one GET when it already has them).
+  const indexed = await registry.ensureIndexes();
+  if (indexed > 0) logger.info({ entities: indexed }, 'registry indexes built');
   const store = new JobStore(redis, prefix);
   const queue = new JobQueue(redis, store, logs, { prefix, sealer });
   stack.push('job queue', () => queue.close());

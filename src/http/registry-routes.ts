@@ -234,8 +234,14 @@ export function registryRoutes(
       query: projectQuery,
       ok: { status: 200, description: 'Proxies.' },
       errors: [501],
-      async handle({ res, query, sees }) {
-        res.json((await need().listProxies(query)).filter((proxy) => sees(project(proxy))));
+      async handle({ res, query, project: own, sees }) {
+        // A project token's list reads its project's index only, never another project's entities.
+        if (!sees(query.project ?? own)) {
+          res.json([]);
+          return;
+        }
+        const filter = { ...query, ...(own ? { project: own } : {}) };
+        res.json((await need().listProxies(filter)).filter((proxy) => sees(project(proxy))));
       },
     }),
     defineRoute({
@@ -295,8 +301,13 @@ export function registryRoutes(
       query: hostQuery,
       ok: { status: 200, description: 'Hosts.' },
       errors: [501],
-      async handle({ res, query, sees }) {
-        const hosts = (await need().listHosts(query)).filter((host) => sees(project(host)));
+      async handle({ res, query, project: own, sees }) {
+        if (!sees(query.project ?? own)) {
+          res.json([]);
+          return;
+        }
+        const filter = { ...query, ...(own ? { project: own } : {}) };
+        const hosts = (await need().listHosts(filter)).filter((host) => sees(project(host)));
         res.json(views.lastSeen ? withMetricsStatus(hosts, await views.lastSeen()) : hosts);
       },
     }),

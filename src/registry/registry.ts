@@ -11,7 +11,9 @@ import { hostKeySchema } from '../domain/ssh-key-line.ts';
 import { isName } from '../domain/name.ts';
 import type { RegistryWrite } from '../domain/registry-write.ts';
 import type { KeyPromotion } from '../secrets/key-store.ts';
+import { applyEntityWrite } from './apply-entity-write.ts';
 import { checkEntity, readEntity, type EntityKind } from './read-entity.ts';
+import { INDEX_LAYOUT, listIndexes, registryKeys, type RegistryKeys } from './registry-keys.ts';
 
 /** Where project public keys come from when a project is created without them. */
 export interface ProjectKeySource {
@@ -20,23 +22,16 @@ export interface ProjectKeySource {
 }
 
 type Kind = EntityKind;
-const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
-// The same compare, then more writes in the same atomic step: ARGV[i + 1] for KEYS[i], '' deletes it.
-const COMPARE_AND_SET_WITH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
-for i = 2, #KEYS do
-  if ARGV[i + 1] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 1]) end
-end
-return 1`;
-const INDEX: Record<Kind, string> = { project: 'projects', proxy: 'proxies', host: 'hosts' };
 
 /**
- * Projects, proxies and hosts in Redis, one JSON value per entity plus one set of ids per kind,
- * all under `prefix`. Every create validates strictly; every read returns plain objects.
+ * Projects, proxies and hosts in Redis, one JSON value per entity plus sets of ids (per kind, and per
+ * project: hosts by project, explicit proxy and network, proxies by project), all under `prefix`. A
+ * project's list reads only that project's entities. Every write changes the value, its indexes and the
+ * change counters in one atomic step; every create validates strictly; every read is validated.
  */
 export class Registry {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #at: RegistryKeys;
   readonly #keys: ProjectKeySource | undefined;
   readonly #onWrite: ((write: RegistryWrite) => Promise<void>) | undefined;
 
@@ -50,7 +45,7 @@ export class Registry {
     options: { keys?: ProjectKeySource; onWrite?: (write: RegistryWrite) => Promise<void> } = {},
   ) {
     this.#redis = redis;
-    this.#prefix = prefix;
+    this.#at = registryKeys(prefix);
     this.#keys = options.keys;
     this.#onWrite = options.onWrite;
   }
@@ -88,22 +83,21 @@ export class Registry {
         publicKeys: { ...current.publicKeys, project: promotion.publicKey },
       };
       checkEntity('project', id, next);
-      const swapped = await this.#redis.eval(
-        COMPARE_AND_SET_WITH,
-        1 + promotion.writes.length,
-        key,
-        ...promotion.writes.map(([target]) => target),
-        text,
-        JSON.stringify(next),
-        ...promotion.writes.map(([, value]) => value ?? ''),
-      );
-      if (swapped === 1) return next;
+      const written = await applyEntityWrite(this.#redis, this.#at, {
+        kind: 'project',
+        id,
+        expected: text,
+        before: current,
+        next,
+        also: promotion.writes,
+      });
+      if (written) return next;
     }
     throw new ConflictError(`project ${quote(id)} is being changed by someone else; try again`);
   }
 
   listProjects(): Promise<Project[]> {
-    return this.#list<Project>('project');
+    return this.#list<Project>('project', this.#at.all('project'));
   }
 
   getProject(id: string): Promise<Project> {
@@ -123,7 +117,7 @@ export class Registry {
         { project: id },
       );
     }
-    await this.#remove('project', id, project);
+    await this.#remove('project', project.id);
   }
 
   /** Creates a proxy of an existing project; its name must not be used by a host either. */
@@ -138,6 +132,7 @@ export class Registry {
   async listProxies(filter: { project?: string } = {}): Promise<Proxy[]> {
     return this.#list<Proxy>(
       'proxy',
+      filter.project === undefined ? this.#at.all('proxy') : this.#at.projectProxies(filter.project),
       (proxy) => filter.project === undefined || proxy.project === filter.project,
     );
   }
@@ -154,7 +149,7 @@ export class Registry {
 
   /** Deletes a proxy; refuses while hosts name it explicitly. */
   async deleteProxy(id: string): Promise<void> {
-    const proxy = await this.#peekStored('proxy', id);
+    await this.#peekStored('proxy', id);
     const users = await this.listHosts({ proxy: id });
     if (users.length > 0) {
       throw new ConflictError(
@@ -162,7 +157,7 @@ export class Registry {
         { proxy: id },
       );
     }
-    await this.#remove('proxy', id, proxy);
+    await this.#remove('proxy', id);
   }
 
   /** Creates a host of an existing project; an explicit proxy must exist in the same project. */
@@ -197,9 +192,20 @@ export class Registry {
     return host;
   }
 
+  /** Hosts matching every given filter; reads only the smallest index that covers them. */
   async listHosts(filter: { project?: string; network?: string; proxy?: string } = {}): Promise<Host[]> {
+    const { project, network, proxy } = filter;
+    const index =
+      proxy !== undefined
+        ? this.#at.proxyHosts(proxy)
+        : project === undefined
+          ? this.#at.all('host')
+          : network === undefined
+            ? this.#at.projectHosts(project)
+            : this.#at.networkHosts(project, network);
     return this.#list<Host>(
       'host',
+      index,
       (host) =>
         (filter.project === undefined || host.project === filter.project) &&
         (filter.network === undefined || host.network === filter.network) &&
@@ -221,8 +227,8 @@ export class Registry {
 
   /** Deletes a host, even one whose stored value no longer reads (so an operator can remove it). */
   async deleteHost(id: string): Promise<void> {
-    const host = await this.#peekStored('host', id);
-    await this.#remove('host', id, host);
+    await this.#peekStored('host', id);
+    await this.#remove('host', id);
   }
 
   /** The proxy carrying SSH to `host`: its explicit proxy, else the most specific matching network. */
@@ -246,8 +252,36 @@ export class Registry {
     return 'recorded';
   }
 
+  /**
+   * Puts every stored entity into its indexes when the registry was written by a version without them
+   * (its marker is missing); idempotent, and a no-op (one GET) once done. Run at start by every node.
+   * @returns how many entities were indexed.
+   */
+  async ensureIndexes(): Promise<number> {
+    if ((await this.#redis.get(this.#at.indexed)) === INDEX_LAYOUT) return 0;
+    let count = 0;
+    for (const kind of ['project', 'proxy', 'host'] as const) {
+      const ids = await this.#redis.smembers(this.#at.all(kind));
+      for (let start = 0; start < ids.length; start += 500) {
+        const batch = ids.slice(start, start + 500);
+        const texts = await this.#redis.mget(batch.map((id) => this.#key(kind, id)));
+        const multi = this.#redis.multi();
+        texts.forEach((text, i) => {
+          const id = batch[i] ?? '';
+          if (text === null) return;
+          for (const set of listIndexes(this.#at, kind, peek(text))) multi.sadd(set, id);
+          count += 1;
+        });
+        await multi.exec();
+      }
+    }
+    // Tunnel nodes that cached what they read before see a change and read again.
+    await this.#redis.multi().incr(this.#at.version).set(this.#at.indexed, INDEX_LAYOUT).exec();
+    return count;
+  }
+
   #key(kind: Kind, id: string): string {
-    return `${this.#prefix}${kind}:${id}`;
+    return this.#at.entity(kind, id);
   }
 
   async #exists(kind: Kind, id: string): Promise<boolean> {
@@ -262,9 +296,8 @@ export class Registry {
   }
 
   async #insert(kind: Kind, id: string, value: object): Promise<void> {
-    const ok = await this.#redis.set(this.#key(kind, id), JSON.stringify(value), 'NX');
-    if (ok !== 'OK') throw duplicate(kind, id);
-    await this.#redis.sadd(this.#prefix + INDEX[kind], id);
+    const written = await applyEntityWrite(this.#redis, this.#at, { kind, id, expected: null, next: value });
+    if (!written) throw duplicate(kind, id);
     await this.#onWrite?.({ kind, action: 'created', id, after: value });
   }
 
@@ -275,12 +308,16 @@ export class Registry {
     return readEntity<T>(kind, id, text);
   }
 
-  /** Every entity of `kind` that `wanted` keeps (judged on its stored fields), each validated as it is read. */
+  /**
+   * The entities of `kind` whose ids are in the set `index` and that `wanted` keeps (judged on their
+   * stored fields, so a stale index entry is dropped), each validated as it is read.
+   */
   async #list<T extends { id: string }>(
     kind: Kind,
+    index: string,
     wanted: (stored: Partial<T>) => boolean = () => true,
   ): Promise<T[]> {
-    const ids = (await this.#redis.smembers(this.#prefix + INDEX[kind])).sort();
+    const ids = (await this.#redis.smembers(index)).sort();
     if (ids.length === 0) return [];
     const texts = await this.#redis.mget(ids.map((id) => this.#key(kind, id)));
     return texts.flatMap((text, index) => {
@@ -290,13 +327,19 @@ export class Registry {
     });
   }
 
-  async #remove(kind: Kind, id: string, before: object): Promise<void> {
-    await this.#redis
-      .multi()
-      .del(this.#key(kind, id))
-      .srem(this.#prefix + INDEX[kind], id)
-      .exec();
-    await this.#onWrite?.({ kind, action: 'deleted', id, before });
+  /** Deletes an entity and its index entries, as they are when it goes (a compare-and-set). */
+  async #remove(kind: Kind, id: string): Promise<void> {
+    const key = this.#key(kind, id);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const text = await this.#redis.get(key);
+      if (text === null) throw new NotFoundError(kind, id);
+      const before = peek(text);
+      if (await applyEntityWrite(this.#redis, this.#at, { kind, id, expected: text, before })) {
+        await this.#onWrite?.({ kind, action: 'deleted', id, before });
+        return;
+      }
+    }
+    throw new ConflictError(`${kind} ${quote(id)} is being changed by someone else; try again`);
   }
 
   /** Read-modify-write as a compare-and-set (safe on a connection shared by concurrent callers). */
@@ -309,8 +352,14 @@ export class Registry {
       const before = peek<T>(text) as T;
       const next = change(before);
       checkEntity(kind, id, next);
-      const swapped = await this.#redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next));
-      if (swapped === 1) {
+      const written = await applyEntityWrite(this.#redis, this.#at, {
+        kind,
+        id,
+        expected: text,
+        before: before as object,
+        next: next as object,
+      });
+      if (written) {
         await this.#onWrite?.({
           kind,
           action: 'updated',

@@ -32,7 +32,10 @@ export interface TunnelNodeOptions extends TunnelKeeperOptions {
   nodeId?: string;
   /** Lease lifetime: a dead holder's proxies are taken over within about this long. Default 15000. */
   leaseTtlMs?: number;
-  /** Period of the loop: free leases are tried, status published. Default 1000. Held leases are renewed every ttl/3. */
+  /**
+   * Period of the loop: free leases are tried, a status that changed is published. Default 1000. Held
+   * leases are renewed, and unchanged statuses re-sent to keep them alive, every ttl/3.
+   */
   tickMs?: number;
 }
 
@@ -69,7 +72,9 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
   const keeper = new TunnelKeeper({ ...options, logger });
   const held = new Map<string, Held>();
   // Proxies whose pinned key was refused, with that key: not retried until the record's key changes.
-  const refusedKeys = new Map<string, { hostKey: string | undefined; message: string }>();
+  const refusedKeys = new Map<string, { hostKey: string | undefined; message: string; since: string }>();
+  // What each key of this node last got, without its time: an unchanged value is only re-sent to keep it alive.
+  const published = new Map<string, string>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -78,6 +83,7 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
 
   const drop = async (proxyId: string, why: string) => {
     held.delete(proxyId);
+    published.delete(keys.status(proxyId));
     logger.warn({ node: nodeId, proxy: proxyId, why }, 'dropping proxy tunnels');
     await keeper.release(proxyId);
   };
@@ -101,7 +107,11 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
       if (result.status === 'fulfilled') continue;
       const error = result.reason as Error;
       if (error instanceof HostKeyChangedError)
-        refusedKeys.set(proxy.id, { hostKey: proxy.hostKey, message: error.message });
+        refusedKeys.set(proxy.id, {
+          hostKey: proxy.hostKey,
+          message: error.message,
+          since: new Date().toISOString(),
+        });
       logger.warn({ node: nodeId, proxy: proxy.id, error: error.message }, 'forward not up yet');
     }
     const current = keeper.status().find((s) => s.proxy === proxy.id);
@@ -109,32 +119,51 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     h.proxy = proxy;
   };
 
+  let refreshedAt = 0;
+
   const publish = async () => {
-    const at = new Date().toISOString();
-    const pipeline = redis.pipeline();
-    pipeline.set(keys.node(nodeId), JSON.stringify({ at, held: [...held.keys()] }), 'PX', ttl);
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const refresh = now - refreshedAt >= ttl / 3;
+    const writes = new Map<string, { body: string; value: string; ttlMs: number }>();
+    const offer = (key: string, value: object, ttlMs: number): void => {
+      const body = JSON.stringify(value);
+      if (refresh || published.get(key) !== body)
+        writes.set(key, { body, value: JSON.stringify({ ...value, at }), ttlMs });
+    };
+    offer(keys.node(nodeId), { held: [...held.keys()] }, ttl);
     const statuses = new Map(keeper.status().map((s) => [s.proxy, s]));
     for (const proxyId of held.keys()) {
       const refused = refusedKeys.get(proxyId);
       const status = statuses.get(proxyId);
       // A refused host key leaves nothing in the keeper; publish why, so the operator sees it.
-      const published: PublishedTunnelStatus | undefined = refused
+      const current: Omit<PublishedTunnelStatus, 'at'> | undefined = refused
         ? {
             proxy: proxyId,
             state: 'failed',
-            since: at,
+            since: refused.since,
             attempts: 1,
             connects: 0,
             lastError: refused.message,
             forwards: [],
             node: nodeId,
-            at,
           }
-        : status && { ...status, node: nodeId, at };
-      if (published) pipeline.set(keys.status(proxyId), JSON.stringify(published), 'PX', ttl * 2);
+        : status && { ...status, node: nodeId };
+      if (current) offer(keys.status(proxyId), current, ttl * 2);
     }
-    await pipeline.exec();
+    for (const key of published.keys()) if (!writes.has(key) && !isLive(key)) published.delete(key);
+    if (writes.size === 0) return;
+    const pipeline = redis.pipeline();
+    for (const [key, write] of writes) pipeline.set(key, write.value, 'PX', write.ttlMs);
+    const results = (await pipeline.exec()) ?? [];
+    [...writes].forEach(([key, write], i) => {
+      if (results[i]?.[0] === null) published.set(key, write.body);
+      else published.delete(key);
+    });
+    if (refresh) refreshedAt = now;
   };
+  const isLive = (key: string): boolean =>
+    key === keys.node(nodeId) || [...held.keys()].some((proxyId) => keys.status(proxyId) === key);
 
   const pass = async () => {
     let wanted: WantedTunnels[] | undefined;

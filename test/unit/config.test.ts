@@ -45,6 +45,56 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OUTPOST_LOG_LEVEL: 'loud' })).toThrow(/OUTPOST_LOG_LEVEL: .*"loud"/);
   });
 
+  it('reaches Redis through Sentinel: the master name and every sentinel, validated naming the variable', () => {
+    const config = loadConfig({
+      OUTPOST_REDIS_SENTINELS: '127.0.0.1:26379, sentinel-b.example:26380,[::1]:26381',
+      OUTPOST_REDIS_SENTINEL_MASTER: 'outpost',
+    });
+    expect(config.redisSentinel).toEqual({
+      master: 'outpost',
+      sentinels: [
+        { host: '127.0.0.1', port: 26379 },
+        { host: 'sentinel-b.example', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+    });
+    expect(config.redisUrl).toBeUndefined();
+    const sentinels = (list: string, master = 'outpost') =>
+      loadConfig({ OUTPOST_REDIS_SENTINELS: list, OUTPOST_REDIS_SENTINEL_MASTER: master });
+    expect(() => sentinels('127.0.0.1:26379,127.0.0.1')).toThrow(
+      /^OUTPOST_REDIS_SENTINELS: expected host:port \(port 1 to 65535\) for each sentinel, got "127\.0\.0\.1"$/,
+    );
+    expect(() => sentinels('127.0.0.1:70000')).toThrow(/OUTPOST_REDIS_SENTINELS: .*got "127\.0\.0\.1:70000"/);
+    expect(() => sentinels('h;id:1')).toThrow(/OUTPOST_REDIS_SENTINELS: .*got "h;id:1"/);
+    expect(() => sentinels('127.0.0.1:26379', 'my master')).toThrow(
+      /^OUTPOST_REDIS_SENTINEL_MASTER: expected .*, got "my master"$/,
+    );
+    expect(() => loadConfig({ OUTPOST_REDIS_SENTINELS: '127.0.0.1:26379' })).toThrow(
+      /^OUTPOST_REDIS_SENTINEL_MASTER: required with OUTPOST_REDIS_SENTINELS/,
+    );
+    expect(() => loadConfig({ OUTPOST_REDIS_SENTINEL_MASTER: 'outpost' })).toThrow(
+      /^OUTPOST_REDIS_SENTINELS: required with OUTPOST_REDIS_SENTINEL_MASTER/,
+    );
+    expect(() =>
+      loadConfig({
+        OUTPOST_REDIS_URL: 'redis://127.0.0.1:6379',
+        OUTPOST_REDIS_SENTINELS: '127.0.0.1:26379',
+        OUTPOST_REDIS_SENTINEL_MASTER: 'outpost',
+      }),
+    ).toThrow(/^OUTPOST_REDIS_SENTINELS: set either OUTPOST_REDIS_URL or the sentinels, not both$/);
+  });
+
+  it('takes a key prefix with a Redis Cluster hash tag, and nothing else in braces', () => {
+    expect(loadConfig({ OUTPOST_REDIS_PREFIX: '{outpost}:' }).redisPrefix).toBe('{outpost}:');
+    expect(loadConfig({ OUTPOST_REDIS_PREFIX: 'op:' }).redisPrefix).toBe('op:');
+    for (const bad of ['op:{x}', '{}:', '{Out}:', 'a b'])
+      expect(() => loadConfig({ OUTPOST_REDIS_PREFIX: bad }), bad).toThrow(
+        new RegExp(
+          `OUTPOST_REDIS_PREFIX: .*got ${JSON.stringify(JSON.stringify(bad)).slice(1, -1).replace(/[{}]/g, '\\$&')}`,
+        ),
+      );
+  });
+
   it('never echoes a malformed secret', () => {
     const attempt = () => loadConfig({ OUTPOST_API_TOKEN: 'short secret!' });
     expect(attempt).toThrow(/OUTPOST_API_TOKEN/);

@@ -226,7 +226,7 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
       return 'configId' in wanted ? { wanted } : {};
     }
   } finally {
-    await releaseUplinkClaims(agent.redis, agent.keyPrefix, claimed, job.id).catch(() => undefined);
+    await releaseUplinkClaims(agent.redis, agent.keyPrefix, project, claimed, job.id).catch(() => undefined);
     await Promise.all(prepared.secretFiles.map((file) => rm(file, { force: true })));
     // The probe's connections outlive it by ControlPersist: nothing of the job may.
     await killProcessesMentioning(runDir);

@@ -23,7 +23,7 @@ export async function holdUplinks(
 ): Promise<Map<string, string>> {
   const down = new Map<string, string>();
   for (const proxy of input.proxies) {
-    await claimUplink(agent.redis, agent.keyPrefix, proxy.id, input.jobId, input.claimMs);
+    await claimUplink(agent.redis, agent.keyPrefix, proxy, input.jobId, input.claimMs);
     input.claimed.push(proxy.id);
   }
   await Promise.all(

@@ -3,7 +3,7 @@ import type { Proxy } from '../../domain/proxy.ts';
 import { selectProxy } from '../../domain/select-proxy.ts';
 import type { WantedTunnels } from '../../tunnels/index.ts';
 import type { AgentDeps } from './agent-deps.ts';
-import { isUplinkClaimed } from './uplink-claims.ts';
+import { readUplinkClaim } from './uplink-claims.ts';
 import { uplinkForwardOf } from './uplink-forward.ts';
 
 /** Whether `host` is monitored through its proxy's uplink: uplink `proxy` and an agent not removed. */
@@ -19,6 +19,17 @@ export async function listWantedUplinks(
   deps: Pick<AgentDeps, 'registry' | 'redis' | 'keyPrefix' | 'influxUrl' | 'settings'>,
   project: string,
 ): Promise<WantedTunnels[]> {
+  return (await planWantedUplinks(deps, project)).value;
+}
+
+/**
+ * {@link listWantedUplinks}, with until when the answer holds unless the project changes: the first
+ * moment a claim that wants a proxy runs out.
+ */
+export async function planWantedUplinks(
+  deps: Pick<AgentDeps, 'registry' | 'redis' | 'keyPrefix' | 'influxUrl' | 'settings'>,
+  project: string,
+): Promise<{ value: WantedTunnels[]; until?: number }> {
   const [hosts, proxies] = await Promise.all([
     deps.registry.listHosts({ project }),
     deps.registry.listProxies({ project }),
@@ -28,11 +39,19 @@ export async function listWantedUplinks(
     const proxy = needsUplink(host) ? selectProxy(host, proxies) : undefined;
     if (proxy) wanted.add(proxy.id);
   }
-  const claimed = await Promise.all(
-    proxies.map(async (proxy) => (await isUplinkClaimed(deps.redis, deps.keyPrefix, proxy.id)) && proxy.id),
+  const claims = await Promise.all(
+    proxies.map(async (proxy) => ({
+      id: proxy.id,
+      until: await readUplinkClaim(deps.redis, deps.keyPrefix, proxy.id),
+    })),
   );
-  for (const id of claimed) if (id) wanted.add(id);
-  return proxies
+  let until: number | undefined;
+  for (const claim of claims) {
+    if (claim.until === undefined) continue;
+    wanted.add(claim.id);
+    until = Math.min(until ?? claim.until, claim.until);
+  }
+  const value = proxies
     .filter((proxy: Proxy) => wanted.has(proxy.id))
     .map((proxy) => {
       const {
@@ -42,4 +61,5 @@ export async function listWantedUplinks(
       } = uplinkForwardOf(proxy, deps.influxUrl, deps.settings.uplinkPort);
       return { proxy, remote: [spec] };
     });
+  return until === undefined ? { value } : { value, until };
 }

@@ -176,6 +176,14 @@ export async function readSse(
   return entries;
 }
 
+/** Submits a job through the API with the test token; expects 202 and resolves to the job's id. */
+export async function submitJob(base: string, body: Record<string, unknown>): Promise<string> {
+  const submitted = await api<{ id: string }>(base, 'POST', '/v1/jobs', body);
+  if (submitted.status !== 202)
+    throw new Error(`job not accepted: ${submitted.status} ${JSON.stringify(submitted.body)}`);
+  return submitted.body.id;
+}
+
 /** Polls a job until its status is one of `statuses`. */
 export async function waitForStatus(
   base: string,

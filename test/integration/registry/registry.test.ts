@@ -10,6 +10,7 @@ import { Registry } from '../../../src/registry/registry.ts';
 import { writeProjectInventory } from '../../../src/registry/write-project-inventory.ts';
 import { KeyStore } from '../../../src/secrets/key-store.ts';
 import { generateKeypair } from '../../../src/secrets/generate-keypair.ts';
+import { recordCommands } from '../../support/record-commands.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 
 const KEY_A = generateKeypair('a').publicKey;
@@ -214,6 +215,88 @@ describe('Registry on a real Redis', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("lists a project's hosts and proxies reading that project's entities only", async () => {
+    await registry.createProject({ id: 'other' });
+    await registry.createProxy(proxy);
+    await registry.createProxy({ ...proxy, id: 'far', project: 'other' });
+    await registry.createHost({ id: 'vm1', project: 'acme', address: '198.51.100.5' });
+    await registry.createHost({ id: 'vm2', project: 'acme', address: '198.51.100.6', proxy: 'edge' });
+    for (const id of ['x1', 'x2', 'x3'])
+      await registry.createHost({ id, project: 'other', address: '192.0.2.9', network: 'lan' });
+    const recorder = await recordCommands(redis);
+    expect((await registry.listHosts({ project: 'acme' })).map((h) => h.id)).toEqual(['vm1', 'vm2']);
+    expect((await registry.listProxies({ project: 'acme' })).map((p) => p.id)).toEqual(['edge']);
+    expect((await registry.listHosts({ proxy: 'edge' })).map((h) => h.id)).toEqual(['vm2']);
+    expect((await registry.listHosts({ project: 'other', network: 'lan' })).map((h) => h.id)).toEqual([
+      'x1',
+      'x2',
+      'x3',
+    ]);
+    const read = (await recorder.stop()).filter(([name]) => name === 'mget' || name === 'get');
+    const keysRead = read.flatMap(([, ...keys]) => keys);
+    expect(keysRead).toEqual([
+      `${prefix}host:vm1`,
+      `${prefix}host:vm2`,
+      `${prefix}proxy:edge`,
+      `${prefix}host:vm2`,
+      `${prefix}host:x1`,
+      `${prefix}host:x2`,
+      `${prefix}host:x3`,
+    ]);
+  });
+
+  it('moves a host between indexes as its network and proxy change, and drops it on delete', async () => {
+    await registry.createProxy(proxy);
+    await registry.createHost({ id: 'vm1', project: 'acme', address: '198.51.100.5', network: 'blue' });
+    const ids = async (filter: Parameters<Registry['listHosts']>[0]) =>
+      (await registry.listHosts(filter)).map((h) => h.id);
+    await registry.updateHost('vm1', { network: 'green', proxy: 'edge' });
+    expect(await ids({ project: 'acme', network: 'blue' })).toEqual([]);
+    expect(await ids({ project: 'acme', network: 'green' })).toEqual(['vm1']);
+    expect(await ids({ proxy: 'edge' })).toEqual(['vm1']);
+    await expect(registry.deleteProxy('edge')).rejects.toThrow(/explicit proxy of vm1/);
+    await registry.updateHost('vm1', { proxy: null, network: null });
+    expect(await ids({ proxy: 'edge' })).toEqual([]);
+    expect(await ids({ project: 'acme', network: 'green' })).toEqual([]);
+    await registry.deleteProxy('edge');
+    await registry.deleteHost('vm1');
+    expect(await ids({ project: 'acme' })).toEqual([]);
+    // Nothing is left behind in Redis but the project, its keys and the change counters.
+    const left = (await redis.keys(`${prefix}*`)).filter((key) => !key.includes(':keys:')).sort();
+    expect(left).toEqual(
+      [
+        `${prefix}project-versions`,
+        `${prefix}project:acme`,
+        `${prefix}projects`,
+        `${prefix}registry-version`,
+      ].sort(),
+    );
+  });
+
+  it('reads a registry written before indexes existed once they are built at start', async () => {
+    // What the previous code stored: each value, and one set of ids per kind; no index, no marker.
+    const legacy = `legacy${randomBytes(4).toString('hex')}:`;
+    const old = new Registry(redis, legacy, { keys: new KeyStore(redis, randomBytes(32), legacy) });
+    await old.createProject({ id: 'acme' });
+    await old.createProxy(proxy);
+    await old.createHost({ id: 'vm1', project: 'acme', address: '198.51.100.5', network: 'blue' });
+    await old.createHost({ id: 'vm2', project: 'acme', address: '198.51.100.6', proxy: 'edge' });
+    for (const key of await redis.keys(`${legacy}*`)) {
+      if (!/:(project|proxy|host):[a-z0-9-]+$|:(projects|proxies|hosts)$|:keys:/.test(key))
+        await redis.del(key);
+    }
+    const reopened = new Registry(redis, legacy);
+    expect(await reopened.listHosts({ project: 'acme' })).toEqual([]);
+    expect(await reopened.ensureIndexes()).toBe(4);
+    expect((await reopened.listHosts({ project: 'acme' })).map((h) => h.id)).toEqual(['vm1', 'vm2']);
+    expect((await reopened.listHosts({ project: 'acme', network: 'blue' })).map((h) => h.id)).toEqual([
+      'vm1',
+    ]);
+    expect((await reopened.listHosts({ proxy: 'edge' })).map((h) => h.id)).toEqual(['vm2']);
+    expect((await reopened.listProxies({ project: 'acme' })).map((p) => p.id)).toEqual(['edge']);
+    expect(await reopened.ensureIndexes()).toBe(0);
   });
 
   it('promotes nothing when the project record cannot take the new key', async () => {

@@ -9,6 +9,7 @@ import type { WantedTunnels } from '../../../src/tunnels/run-tunnel-node.ts';
 import { tunnelKeys } from '../../../src/tunnels/tunnel-lease.ts';
 import { up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { startInflux, type TestInflux } from '../../support/influx.ts';
+import { recordCommands } from '../../support/record-commands.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import {
   addCloudroot,
@@ -136,7 +137,7 @@ describe('two tunnel nodes on one Redis', () => {
     const heldByNodes = published.flatMap((p) => p.held ?? []).sort();
     expect(heldByNodes).toEqual(['impostor', ...lab.proxies().map((p) => p.name)].sort());
     for (const [i, p] of lab.proxies().entries()) {
-      // Status is published once per tick (1 s): wait for the one after the forwards came up.
+      // Status is published at the tick (1 s) after it changed: wait for the one after the forwards came up.
       await timeUntil(
         'status published',
         async () => (await readTunnelStatus(redis, PREFIX, p.name))?.state === 'ready',
@@ -167,6 +168,15 @@ describe('two tunnel nodes on one Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(seen).toBe(1);
     expect(mismatchLines()).toHaveLength(1);
+
+    // While nothing changes, a status is re-sent only to keep it alive (every ttl/3), not every tick.
+    const recorder = await recordCommands(redis);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const sets = (await recorder.stop()).filter(([name]) => name === 'set').map(([, key]) => key ?? '');
+    for (const key of [...lab.proxies().map((p) => keys.status(p.name)), keys.status('impostor')])
+      expect(sets.filter((k) => k === key).length, key).toBeLessThanOrEqual(2);
+    for (const n of ['node-a', 'node-b'])
+      expect(sets.filter((k) => k === keys.node(n)).length, n).toBeLessThanOrEqual(2);
 
     const proxy = lab.proxies()[0] as LabVm;
     const victim = before[0] as string;
