@@ -14,6 +14,7 @@ import { launchChromium } from '../support/chromium.ts';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts';
 
 const SCREENS = path.resolve(import.meta.dirname, '../../var/console-screens');
+const WATCH_SECONDS = 5;
 const quiet = { step: () => undefined, command: () => undefined, output: () => undefined };
 
 let mission: Mission;
@@ -66,6 +67,9 @@ describe('the web console in Chromium', () => {
       slot: defaultSlot(),
       narrator: quiet,
       shape: { vpcs: 1, vmsPerVpc: 1, directVms: 1 },
+      // The agent watch often enough that a silent agent shows within the test; silent after 15 s
+      // without a point (the agent flushes every 10 s).
+      serveEnv: { OUTPOST_WATCH_INTERVAL_SECONDS: String(WATCH_SECONDS), OUTPOST_WATCH_SILENT_SECONDS: '15' },
     });
     const { lab } = mission;
     const [proxy] = lab.proxies();
@@ -233,6 +237,25 @@ describe('the web console in Chromium', () => {
     expect(await page.locator('[data-agent-state]').getAttribute('data-agent-state')).toBe('reporting');
     expect(await page.getByRole('link', { name: deployJob }).count()).toBe(1);
     await shot('host');
+  });
+
+  it('shows a host whose agent stopped as silent with the reason, live, and reporting again once it is back', async () => {
+    await page.goto(`${base}/fleet`);
+    const row = page.locator(`tr[data-host="${direct}"]`);
+    const state = row.locator('[data-agent-state]');
+    await expect.poll(() => state.getAttribute('data-agent-state')).toBe('reporting');
+    await page.evaluate('window.notReloaded = true');
+    const [vm] = mission.lab.directs();
+    if (!vm) throw new Error('the lab has no direct VM');
+    await mission.lab.sh(vm, 'kill -KILL "$(cat /var/run/telegraf/telegraf.pid)"');
+    await expect.poll(() => state.getAttribute('data-agent-state'), { timeout: 60_000 }).toBe('silent');
+    await expect.poll(() => row.locator('td.reason').textContent()).toMatch(/^agent not running/);
+    expect(await page.locator('[data-count="silent"]').textContent()).toBe('1');
+    await shot('fleet-silent');
+    await mission.lab.sh(vm, '/etc/init.d/telegraf start');
+    await expect.poll(() => state.getAttribute('data-agent-state'), { timeout: 60_000 }).toBe('reporting');
+    expect(await row.locator('td.reason').textContent()).toBe('');
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
   });
 
   it('keeps the log complete across a dropped connection: resumed with Last-Event-ID, no line missing or twice', async () => {
