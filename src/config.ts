@@ -58,16 +58,23 @@ export interface RedisSentinel {
   sentinels: { host: string; port: number }[];
 }
 
+/** A Redis Cluster: the addresses of some of its nodes; ioredis learns the others and the slots from them. */
+export interface RedisCluster {
+  nodes: { host: string; port: number }[];
+}
+
 /** What Outpost runs as, read once from the environment by `main.ts`. */
 export interface Config {
   /** Directory for state Outpost owns (embedded Redis data, master key, run dirs). Default `var/`. */
   varDir: string;
   /** Repository root: playbooks, roles, templates and inventories are found relative to it. */
   rootDir: string;
-  /** Redis URL; undefined (and no `redisSentinel`) means start an embedded `redis-server` with data under `varDir`. */
+  /** Redis URL; undefined (and no `redisSentinel` or `redisCluster`) means start an embedded `redis-server` with data under `varDir`. */
   redisUrl: string | undefined;
   /** Redis through Sentinel (OUTPOST_REDIS_SENTINELS, OUTPOST_REDIS_SENTINEL_MASTER), instead of a URL. */
   redisSentinel: RedisSentinel | undefined;
+  /** Redis Cluster (OUTPOST_REDIS_CLUSTER_NODES), instead of a URL or Sentinel; needs a hash-tagged prefix. */
+  redisCluster: RedisCluster | undefined;
   /** HTTP listen address and port. Default 127.0.0.1:8740. */
   httpHost: string;
   httpPort: number;
@@ -133,11 +140,21 @@ type Env = Record<string, string | undefined>;
 /** Reads and validates configuration; throws a ConfigError naming the variable at the first bad value. */
 export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Config {
   const varDir = path.resolve(rootDir, env.OUTPOST_VAR_DIR ?? 'var');
+  const redisPrefix =
+    env.OUTPOST_REDIS_PREFIX === undefined
+      ? 'outpost:'
+      : matching(
+          env,
+          'OUTPOST_REDIS_PREFIX',
+          /^(?=.{1,40}$)(\{[a-z0-9_-]+\})?[a-z0-9:_-]*$/,
+          '1 to 40 characters of a-z 0-9 : _ -, optionally starting with a {hash tag} for Redis Cluster, e.g. {outpost}:',
+        );
   return {
     rootDir,
     varDir,
     redisUrl: optionalUrl(env, 'OUTPOST_REDIS_URL', ['redis:', 'rediss:']),
     redisSentinel: redisSentinel(env),
+    redisCluster: redisCluster(env, redisPrefix),
     httpHost: env.OUTPOST_HTTP_HOST ?? '127.0.0.1',
     httpPort: integer(env, 'OUTPOST_HTTP_PORT', 8740, 0, 65535),
     apiToken: token(env, 'OUTPOST_API_TOKEN'),
@@ -151,15 +168,7 @@ export function loadConfig(env: Env = process.env, rootDir = process.cwd()): Con
     agent: agentSettings(env),
     watch: watchSettings(env),
     logLevel: oneOf(env, 'OUTPOST_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], 'info'),
-    redisPrefix:
-      env.OUTPOST_REDIS_PREFIX === undefined
-        ? 'outpost:'
-        : matching(
-            env,
-            'OUTPOST_REDIS_PREFIX',
-            /^(?=.{1,40}$)(\{[a-z0-9_-]+\})?[a-z0-9:_-]*$/,
-            '1 to 40 characters of a-z 0-9 : _ -, optionally starting with a {hash tag} for Redis Cluster, e.g. {outpost}:',
-          ),
+    redisPrefix,
     allowLocalRuns: ['1', 'true', 'yes'].includes(env.OUTPOST_ALLOW_LOCAL_RUNS ?? ''),
     workerHeartbeatMs: integer(env, 'OUTPOST_WORKER_HEARTBEAT_MS', 30_000, 500, 600_000),
     killGraceMs: integer(env, 'OUTPOST_KILL_GRACE_MS', 5000, 0, 600_000),
@@ -247,19 +256,42 @@ function redisSentinel(env: Env): RedisSentinel | undefined {
       SENTINEL_MASTER,
       `expected 1 to 64 characters of A-Z a-z 0-9 . _ -, got ${quote(master)}`,
     );
-  const sentinels = list.split(',').map((entry) => {
+  return { master, sentinels: hostPorts(SENTINELS, list, 'sentinel') };
+}
+
+const CLUSTER_NODES = 'OUTPOST_REDIS_CLUSTER_NODES';
+
+/** `host:port,...` of cluster nodes, never with OUTPOST_REDIS_URL or Sentinel, and only with a hash-tagged prefix. */
+function redisCluster(env: Env, prefix: string): RedisCluster | undefined {
+  const list = env[CLUSTER_NODES] ?? '';
+  if (list === '') return undefined;
+  if (env.OUTPOST_REDIS_URL)
+    throw new ConfigError(CLUSTER_NODES, 'set either OUTPOST_REDIS_URL or the cluster nodes, not both');
+  if (env[SENTINELS] || env[SENTINEL_MASTER])
+    throw new ConfigError(CLUSTER_NODES, `set either ${SENTINELS} or the cluster nodes, not both`);
+  // Transactions and scripts (Outpost's and BullMQ's) touch several keys: a cluster runs them only in one slot.
+  if (!prefix.startsWith('{'))
+    throw new ConfigError(
+      'OUTPOST_REDIS_PREFIX',
+      `with ${CLUSTER_NODES} the prefix must start with a hash tag, e.g. "{outpost}:", so every key shares one slot; got ${quote(prefix)}`,
+    );
+  return { nodes: hostPorts(CLUSTER_NODES, list, 'node') };
+}
+
+/** `host:port,host:port` (a host name, IPv4, or [IPv6]), at most 16 of them. */
+function hostPorts(name: string, list: string, what: string): { host: string; port: number }[] {
+  const entries = list.split(',').map((entry) => {
     const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry.trim());
     const port = Number(match?.[2]);
     if (!match?.[1] || !(port >= 1 && port <= 65535))
       throw new ConfigError(
-        SENTINELS,
-        `expected host:port (port 1 to 65535) for each sentinel, got ${quote(entry)}`,
+        name,
+        `expected host:port (port 1 to 65535) for each ${what}, got ${quote(entry)}`,
       );
     return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
   });
-  if (sentinels.length > 16)
-    throw new ConfigError(SENTINELS, `expected at most 16 sentinels, got ${sentinels.length}`);
-  return { master, sentinels };
+  if (entries.length > 16) throw new ConfigError(name, `expected at most 16 ${what}s, got ${entries.length}`);
+  return entries;
 }
 
 function token(env: Env, name: string): string | undefined {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.ts';
 
 // Leases in Redis: a key whose value names its owner and which expires unless the owner renews it, so
 // a node that dies releases what it held after the lease time. Compare-and-set: only the owner may
@@ -11,7 +11,7 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
  * @returns true when `owner` holds the lease for the next `ttlMs`.
  */
 export async function acquireLease(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   owner: string,
   ttlMs: number,
@@ -22,11 +22,16 @@ export async function acquireLease(
 }
 
 /** Extends the lease only while `owner` holds it. @returns false when it is lost (expired or taken). */
-export async function renewLease(redis: Redis, key: string, owner: string, ttlMs: number): Promise<boolean> {
+export async function renewLease(
+  redis: RedisClient,
+  key: string,
+  owner: string,
+  ttlMs: number,
+): Promise<boolean> {
   return (await redis.eval(RENEW, 1, key, owner, String(ttlMs))) === 1;
 }
 
 /** Drops the lease only when `owner` holds it, so another node can take over at once. */
-export async function releaseLease(redis: Redis, key: string, owner: string): Promise<boolean> {
+export async function releaseLease(redis: RedisClient, key: string, owner: string): Promise<boolean> {
   return (await redis.eval(RELEASE, 1, key, owner)) === 1;
 }

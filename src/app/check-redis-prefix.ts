@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { ConfigError, quote } from '../errors.ts';
 
 /**
  * Refuses a key prefix without a hash tag on a Redis in cluster mode: Outpost's transactions and scripts
  * (and BullMQ's) touch several keys at once, which a cluster allows only within one hash slot.
  */
-export async function checkRedisPrefix(redis: Redis, prefix: string): Promise<void> {
+export async function checkRedisPrefix(redis: RedisClient, prefix: string): Promise<void> {
   if (!/^cluster_enabled:1\b/m.test(await redis.info('cluster'))) return;
   if (!/^\{[^}]+\}/.test(prefix))
     throw new ConfigError(

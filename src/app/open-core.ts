@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { checkRedisPrefix } from './check-redis-prefix.ts';
-import { sentinelOptions } from './sentinel-options.ts';
+import { createRedisConnector } from './create-redis-connector.ts';
 import { startEmbeddedRedis } from '../embedded/start-embedded-redis.ts';
 import { EventStore } from '../events/event-store.ts';
 import { listRegistryEvents } from '../events/registry-events.ts';
@@ -17,13 +16,14 @@ import { Registry } from '../registry/registry.ts';
 import { KeyStore } from '../secrets/key-store.ts';
 import { loadMasterKey } from '../secrets/load-master-key.ts';
 import { TokenStore } from '../secrets/token-store.ts';
+import type { RedisClient } from '../redis-client.ts';
 import type { ShutdownStack } from './shutdown-stack.ts';
 
-/** What every role shares: one Redis (embedded or configured), the stores on it, the master key's sealer. */
+/** What every role shares: one Redis (embedded, one server, or a cluster), the stores on it, the master key's sealer. */
 export interface Core {
-  redis: Redis;
+  redis: RedisClient;
   /** A new connection to the same Redis (BullMQ's worker needs its own); closed by the caller. */
-  connect(): Redis;
+  connect(): RedisClient;
   logs: LogStore;
   store: JobStore;
   queue: JobQueue;
@@ -42,7 +42,7 @@ export interface Core {
 /** Opens the core; each piece's stop goes onto `stack` as soon as it started. */
 export async function openCore(config: Config, logger: Logger, stack: ShutdownStack): Promise<Core> {
   let socketPath: string | undefined;
-  if (!config.redisUrl && !config.redisSentinel) {
+  if (!config.redisUrl && !config.redisSentinel && !config.redisCluster) {
     const embedded = await startEmbeddedRedis(config.varDir);
     stack.push('embedded redis-server', () => embedded.stop());
     logger.info(
@@ -51,15 +51,7 @@ export async function openCore(config: Config, logger: Logger, stack: ShutdownSt
     );
     socketPath = embedded.socketPath;
   }
-  const connect = (): Redis => {
-    const connection = config.redisSentinel
-      ? new Redis(sentinelOptions(config.redisSentinel))
-      : config.redisUrl
-        ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
-        : new Redis({ path: socketPath, maxRetriesPerRequest: null });
-    connection.on('error', (error) => logger.error({ err: error }, 'redis connection error'));
-    return connection;
-  };
+  const connect = createRedisConnector(config, socketPath, logger);
   const redis = connect();
   stack.push('redis connection', () => redis.quit().catch(() => redis.disconnect()));
   const prefix = config.redisPrefix;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis-client.ts';
 
 /**
  * One event of `GET /v1/events`. `type` is open-ended: `host`, `proxy`, `project` (registry changes),
@@ -45,12 +45,12 @@ const BATCH = 500;
  * what any other published, and a reader resumes from the id it saw last.
  */
 export class EventStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #key: string;
   readonly #maxEvents: number;
   readonly #maxAgeMs: number | undefined;
 
-  constructor(redis: Redis, options: EventStoreOptions = {}) {
+  constructor(redis: RedisClient, options: EventStoreOptions = {}) {
     this.#redis = redis;
     this.#key = `${options.prefix ?? 'outpost:'}${options.name ?? 'events'}`;
     this.#maxEvents = options.maxEvents ?? 10_000;
@@ -110,7 +110,7 @@ export class EventStore {
    * Blocks on its own connection, closed when the iteration stops.
    */
   async *follow(afterId: string, signal: AbortSignal): AsyncGenerator<OutpostEvent[]> {
-    const blocking = this.#redis.duplicate();
+    const blocking = duplicateClient(this.#redis);
     const onAbort = (): void => blocking.disconnect();
     signal.addEventListener('abort', onAbort, { once: true });
     try {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import type { Principal } from './principal.ts';
 
 /** A console session: who signed in, the CSRF token its state changes must carry, when it ends. */
@@ -16,13 +16,13 @@ export interface Session {
  * expiring by TTL; sign-out deletes one at once.
  */
 export class SessionStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   /** Lifetime of a new session in seconds. */
   readonly ttlSeconds: number;
 
   /** @param ttlSeconds lifetime of a session (default 12 h). */
-  constructor(redis: Redis, prefix = 'outpost:', ttlSeconds = 12 * 3600) {
+  constructor(redis: RedisClient, prefix = 'outpost:', ttlSeconds = 12 * 3600) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.ttlSeconds = ttlSeconds;

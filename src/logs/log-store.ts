@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis-client.ts';
 import { LOG_ENTRY_TYPES, type LogEntry, type LogEntryType } from './log-entry.ts';
 
 /** Options of a {@link LogStore}. */
@@ -65,12 +65,12 @@ const FOLLOW_BATCH = 256;
  * so any node can read from any sequence and follow live with XREAD BLOCK.
  */
 export class LogStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #maxEntries: number;
   readonly #retentionSeconds: number;
 
-  constructor(redis: Redis, options: LogStoreOptions = {}) {
+  constructor(redis: RedisClient, options: LogStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? 'outpost:';
     this.#maxEntries = options.maxEntries ?? 100_000;
@@ -115,7 +115,7 @@ export class LogStore {
 
   /** A reader with its own connection for XREAD BLOCK; close it when done. */
   blockingReader(): BlockingLogReader {
-    const connection = this.#redis.duplicate(BLOCKING);
+    const connection = duplicateClient(this.#redis, BLOCKING);
     return {
       readAfter: async (jobId, afterSeq, count, blockMs) => {
         const reply = await connection.xread(
@@ -155,7 +155,7 @@ export class LogStore {
    * aborts. Uses its own blocking connection, closed when the iteration stops.
    */
   async *follow(jobId: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<LogEntry> {
-    const blocking = this.#redis.duplicate(BLOCKING);
+    const blocking = duplicateClient(this.#redis, BLOCKING);
     const onAbort = (): void => disconnectOnce(blocking);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -228,6 +228,6 @@ const BLOCKING = { lazyConnect: true, disconnectTimeout: 100 } as const;
  * Disconnects unless already ended: ioredis arms a 2 s timer on every disconnect() that only the socket's
  * 'close' clears, so a second call on a closed socket keeps the process alive 2 s for nothing.
  */
-function disconnectOnce(connection: Redis): void {
+function disconnectOnce(connection: RedisClient): void {
   if (connection.status !== 'end') connection.disconnect();
 }

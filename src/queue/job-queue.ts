@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import type { JobCredentials } from '../jobs/runtime/job-run.ts';
 import type { LogStore } from '../logs/log-store.ts';
@@ -30,13 +30,13 @@ export interface SubmitOptions {
 /** Submits and cancels jobs: the record in the JobStore, the id on the BullMQ queue. */
 export class JobQueue {
   readonly queue: Queue;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #store: JobStore;
   readonly #logs: LogStore;
   readonly #keys: ReturnType<typeof queueKeys>;
   readonly #sealer: Sealer | undefined;
 
-  constructor(redis: Redis, store: JobStore, logs: LogStore, options: JobQueueOptions = {}) {
+  constructor(redis: RedisClient, store: JobStore, logs: LogStore, options: JobQueueOptions = {}) {
     const prefix = options.prefix ?? 'outpost:';
     this.#redis = redis;
     this.#store = store;

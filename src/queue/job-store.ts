@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { NotFoundError } from '../errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
 
@@ -32,10 +32,10 @@ export interface JobFilter {
  * idempotency keys. BullMQ only carries the job id; the status here is the truth.
  */
 export class JobStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix = 'outpost:') {
+  constructor(redis: RedisClient, prefix = 'outpost:') {
     this.#redis = redis;
     this.#prefix = prefix;
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { WaitingError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis-client.ts';
 import type { Logger } from 'pino';
 import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
 import { rotateRunDirs, type RunDirRetention } from '../jobs/runtime/rotate-run-dirs.ts';
@@ -18,7 +18,7 @@ import type { Sealer } from './sealer.ts';
 
 /** Options of {@link startJobWorker}. */
 export interface JobWorkerOptions {
-  redis: Redis;
+  redis: RedisClient;
   store: JobStore;
   logs: LogStore;
   execute: ExecuteJob;
@@ -120,7 +120,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     Math.max(200, Math.floor(heartbeatMs / 3)),
   );
 
-  const subscriber = redis.duplicate();
+  const subscriber = duplicateClient(redis);
   await subscriber.subscribe(keys.cancelChannel);
   subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort(CANCEL));
 
@@ -215,7 +215,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     logger.info({ job: jobId, status: outcome.status }, 'job ended');
   };
 
-  const bullConnection = redis.duplicate({ maxRetriesPerRequest: null });
+  const bullConnection = duplicateClient(redis, { maxRetriesPerRequest: null });
   const worker = new Worker(QUEUE_NAME, processJob, {
     connection: bullConnection,
     prefix: `${prefix}bull`,
@@ -269,7 +269,7 @@ function shutdownReason(workerId: string, job: JobRecord): string {
 
 /** Reads, deletes and unseals a job's credentials: they are used once and never kept. */
 async function takeCredentials(
-  redis: Redis,
+  redis: RedisClient,
   jobId: string,
   key: string,
   sealer: Sealer | undefined,

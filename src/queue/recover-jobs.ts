@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import {
   isAnsibleProcess,
   killProcessGroup,
@@ -15,7 +15,7 @@ import { queueKeys } from './queue-keys.ts';
 
 /** What recovery needs. */
 export interface RecoverOptions {
-  redis: Redis;
+  redis: RedisClient;
   store: JobStore;
   logs: LogStore;
   prefix?: string;

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import type { JobCredentials } from '../jobs/runtime/job-run.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import type { JobStore } from './job-store.ts';
@@ -8,7 +8,7 @@ import type { Sealer } from './sealer.ts';
 
 /** What {@link requeueJob} needs. */
 export interface RequeueOptions {
-  redis: Redis;
+  redis: RedisClient;
   store: JobStore;
   logs: LogStore;
   prefix: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis-client.ts';
 import type { Logger } from 'pino';
 import type { WebhookDelivery } from '../jobs/agent/post-webhook.ts';
 import { acquireLease, releaseLease } from '../lease.ts';
@@ -12,7 +12,7 @@ const SCHEDULER_ID = 'agent-watch';
 /** Options of {@link startWatchQueue}. */
 export interface WatchQueueOptions {
   /** Redis of the queue; the worker takes a duplicate of it. */
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix of Outpost's own keys (the queue's keys go under `<prefix>bull`). */
   prefix: string;
   /** Time between two watch runs. */
@@ -86,7 +86,7 @@ export async function startWatchQueue(options: WatchQueueOptions): Promise<Watch
     throw new UnrecoverableError(`unknown watch job ${JSON.stringify(job.name)}`);
   };
 
-  const connection = redis.duplicate({ maxRetriesPerRequest: null });
+  const connection = duplicateClient(redis, { maxRetriesPerRequest: null });
   const worker = new Worker(WATCH_QUEUE_NAME, work, { connection, prefix: bullPrefix, concurrency: 2 });
   worker.on('error', (error) => logger.error({ err: error }, 'watch worker error'));
   worker.on('failed', (job, error) => {

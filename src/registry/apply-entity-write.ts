@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import type { EntityKind } from './read-entity.ts';
 import { listIndexes, type RegistryKeys } from './registry-keys.ts';
 
@@ -45,7 +45,7 @@ export interface EntityWrite {
  * atomic step, only when the stored value is still `expected`. Resolves false when it was not.
  */
 export async function applyEntityWrite(
-  redis: Redis,
+  redis: RedisClient,
   keys: RegistryKeys,
   write: EntityWrite,
 ): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { registryKeys, type RegistryKeys } from './registry-keys.ts';
 
 /** What a {@link RegistryChanges} last saw: the registry's version and each project's. */
@@ -15,7 +15,7 @@ export interface RegistrySnapshot {
  * so a change cannot be missed (unlike keyspace notifications or pub/sub, lost while disconnected).
  */
 export class RegistryChanges {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: RegistryKeys;
   readonly #freshMs: number;
   #last: RegistrySnapshot | undefined;
@@ -23,7 +23,7 @@ export class RegistryChanges {
   #checking: Promise<RegistrySnapshot> | undefined;
 
   /** @param freshMs how long one check answers every caller. Default 500. */
-  constructor(redis: Redis, prefix: string, options: { freshMs?: number } = {}) {
+  constructor(redis: RedisClient, prefix: string, options: { freshMs?: number } = {}) {
     this.#redis = redis;
     this.#keys = registryKeys(prefix);
     this.#freshMs = options.freshMs ?? 500;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { ConflictError, NotFoundError, ValidationError, quote } from '../errors.ts';
 import { decidePin } from '../domain/decide-pin.ts';
 import { hostInputSchema, hostPatchSchema, type Host } from '../domain/host.ts';
@@ -30,7 +30,7 @@ type Kind = EntityKind;
  * change counters in one atomic step; every create validates strictly; every read is validated.
  */
 export class Registry {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #at: RegistryKeys;
   readonly #keys: ProjectKeySource | undefined;
   readonly #onWrite: ((write: RegistryWrite) => Promise<void>) | undefined;
@@ -40,7 +40,7 @@ export class Registry {
    * @param onWrite told after each write (awaited; it must not throw): the event stream's publisher.
    */
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix = 'outpost:',
     options: { keys?: ProjectKeySource; onWrite?: (write: RegistryWrite) => Promise<void> } = {},
   ) {

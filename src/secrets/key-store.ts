@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { NotFoundError, ValidationError, quote } from '../errors.ts';
 import { isName } from '../domain/name.ts';
 import { acquireLease, releaseLease, renewLease } from '../lease.ts';
@@ -27,11 +27,11 @@ export interface KeyPromotion {
  * `Registry.promoteProjectKey` applies atomically with the project's public key.
  */
 export class KeyStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #masterKey: Buffer;
 
-  constructor(redis: Redis, masterKey: Buffer, prefix = 'outpost:') {
+  constructor(redis: RedisClient, masterKey: Buffer, prefix = 'outpost:') {
     this.#redis = redis;
     this.#masterKey = masterKey;
     this.#prefix = prefix;

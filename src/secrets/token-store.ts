@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { parseDuration, TOKEN_ID_PATTERN, type TokenInput, type TokenRecord } from '../domain/token.ts';
 
 /** A presented token: `otk.<id>.<secret>`, the secret 256 random bits in base64url. */
@@ -18,10 +18,10 @@ interface Stored extends TokenRecord {
  * password hash would protect; hashing `<id>:<secret>` ties the digest to its record.
  */
 export class TokenStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix = 'outpost:') {
+  constructor(redis: RedisClient, prefix = 'outpost:') {
     this.#redis = redis;
     this.#prefix = prefix;
   }

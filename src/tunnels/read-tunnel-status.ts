@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { tunnelKeys } from './tunnel-lease.ts';
 import type { ProxyStatus } from './tunnel-types.ts';
 
@@ -12,7 +12,7 @@ export interface PublishedTunnelStatus extends ProxyStatus {
 
 /** Reads what the node holding `proxyId` last published, from any process on the same Redis; undefined when nobody holds it. */
 export async function readTunnelStatus(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   proxyId: string,
 ): Promise<PublishedTunnelStatus | undefined> {

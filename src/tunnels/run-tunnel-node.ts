@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client.ts';
 import { localForwardId, remoteForwardId } from './forward-id.ts';
 import type { PublishedTunnelStatus } from './read-tunnel-status.ts';
 import { HostKeyChangedError } from '../domain/host-key-changed-error.ts';
@@ -23,7 +23,7 @@ export interface WantedTunnels {
 
 /** Options of a tunnel node (`outpost serve --role tunnels`); durations in milliseconds. */
 export interface TunnelNodeOptions extends TunnelKeeperOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of every Redis key (e.g. `outpost:`). */
   keyPrefix: string;
   /** Every proxy and the forwards it should carry; called every tick (feed it from the registry). */

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
+import { startRedisServer } from './redis-server.ts';
 import { startProcess, waitUntil, type ServiceProcess } from './service-process.ts';
 import { keepEvidence } from './test-evidence.ts';
 
@@ -46,32 +47,8 @@ export async function startSentinelRedis(): Promise<TestSentinelRedis> {
     return redis;
   };
   const dataServer = async (name: string, extra: string[]): Promise<number> => {
-    const port = await freePort();
-    const data = path.join(dir, name);
-    await mkdir(data);
-    const server = startProcess(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        data,
-        '--appendonly',
-        'yes',
-        '--save',
-        '',
-      ].concat(['--daemonize', 'no', ...extra]),
-      path.join(dir, `${name}.log`),
-    );
+    const { port, server } = await startRedisServer(dir, name, extra);
     servers.set(port, server);
-    const probe = client(port);
-    await waitUntil(
-      `redis-server ${name} on port ${port}`,
-      async () => (await probe.ping()) === 'PONG',
-      server.child,
-    );
     return port;
   };
   try {

@@ -40,7 +40,11 @@ export async function startRedis(): Promise<TestRedis> {
       ],
       path.join(dir, 'redis.log'),
     );
-    await waitUntil(`redis-server on port ${port} (log ${dir}/redis.log)`, () => ping(port), server.child);
+    await waitUntil(
+      `redis-server on port ${port} (log ${dir}/redis.log)`,
+      () => pingRedis(port),
+      server.child,
+    );
   };
   await launch();
   return {
@@ -59,7 +63,8 @@ export async function startRedis(): Promise<TestRedis> {
   };
 }
 
-function ping(port: number): Promise<boolean> {
+/** Whether a redis-server answers PING on this loopback port (false while it starts). */
+export function pingRedis(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {

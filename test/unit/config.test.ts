@@ -84,6 +84,41 @@ describe('loadConfig', () => {
     ).toThrow(/^OUTPOST_REDIS_SENTINELS: set either OUTPOST_REDIS_URL or the sentinels, not both$/);
   });
 
+  it('reaches a Redis Cluster by its nodes, only with a hash-tagged prefix and neither a URL nor Sentinel', () => {
+    const cluster = (nodes: string, more: Record<string, string> = {}) =>
+      loadConfig({ OUTPOST_REDIS_CLUSTER_NODES: nodes, OUTPOST_REDIS_PREFIX: '{outpost}:', ...more });
+    expect(cluster('127.0.0.1:7000, redis-b.example:7001,[::1]:7002').redisCluster).toEqual({
+      nodes: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: 'redis-b.example', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    });
+    expect(loadConfig({}).redisCluster).toBeUndefined();
+    expect(() => cluster('127.0.0.1:7000,127.0.0.1')).toThrow(
+      /^OUTPOST_REDIS_CLUSTER_NODES: expected host:port \(port 1 to 65535\) for each node, got "127\.0\.0\.1"$/,
+    );
+    expect(() => cluster('127.0.0.1:0')).toThrow(/^OUTPOST_REDIS_CLUSTER_NODES: .*got "127\.0\.0\.1:0"$/);
+    expect(() => cluster('h;id:1')).toThrow(/^OUTPOST_REDIS_CLUSTER_NODES: .*got "h;id:1"$/);
+    expect(() => loadConfig({ OUTPOST_REDIS_CLUSTER_NODES: '127.0.0.1:7000' })).toThrow(
+      /^OUTPOST_REDIS_PREFIX: with OUTPOST_REDIS_CLUSTER_NODES the prefix must start with a hash tag, e.g. "\{outpost\}:", so every key shares one slot; got "outpost:"$/,
+    );
+    expect(() =>
+      loadConfig({ OUTPOST_REDIS_CLUSTER_NODES: '127.0.0.1:7000', OUTPOST_REDIS_PREFIX: 'op:' }),
+    ).toThrow(/^OUTPOST_REDIS_PREFIX: .*got "op:"$/);
+    expect(() => cluster('127.0.0.1:7000', { OUTPOST_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
+      /^OUTPOST_REDIS_CLUSTER_NODES: set either OUTPOST_REDIS_URL or the cluster nodes, not both$/,
+    );
+    expect(() =>
+      cluster('127.0.0.1:7000', {
+        OUTPOST_REDIS_SENTINELS: '127.0.0.1:26379',
+        OUTPOST_REDIS_SENTINEL_MASTER: 'outpost',
+      }),
+    ).toThrow(
+      /^OUTPOST_REDIS_CLUSTER_NODES: set either OUTPOST_REDIS_SENTINELS or the cluster nodes, not both$/,
+    );
+  });
+
   it('takes a key prefix with a Redis Cluster hash tag, and nothing else in braces', () => {
     expect(loadConfig({ OUTPOST_REDIS_PREFIX: '{outpost}:' }).redisPrefix).toBe('{outpost}:');
     expect(loadConfig({ OUTPOST_REDIS_PREFIX: 'op:' }).redisPrefix).toBe('op:');

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.ts';
 import type { AgentSettings } from '../../config.ts';
 import type { InfluxStore } from '../../metrics/create-metrics-backend.ts';
 import type { MetricsBackend } from '../../metrics/metrics-backend.ts';
@@ -8,7 +8,7 @@ import type { Registry } from '../../registry/registry.ts';
 export interface AgentDeps {
   registry: Registry;
   /** Redis of the registry: uplink claims and the tunnel status published by tunnel nodes. */
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of every Redis key, e.g. `outpost:`. */
   keyPrefix: string;
   /** Where first metrics are looked for. */

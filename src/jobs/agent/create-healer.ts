@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.ts';
 
 /** Options of {@link createHealer}. */
 export interface HealerOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** Least time between two redeploys of a host; doubled after each one that did not bring it back (up to 32 times). */
   healAfterMs: number;

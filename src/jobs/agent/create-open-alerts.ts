@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.ts';
 
 /**
  * The silent alerts the watch has sent and not yet resolved, per project: so a host brought back by
@@ -12,7 +12,7 @@ export interface OpenAlerts {
 }
 
 /** {@link OpenAlerts} in one Redis hash per project, shared by every node's watch. */
-export function createOpenAlerts(redis: Redis, keyPrefix: string): OpenAlerts {
+export function createOpenAlerts(redis: RedisClient, keyPrefix: string): OpenAlerts {
   const key = (project: string): string => `${keyPrefix}watch:silent:${project}`;
   return {
     async list(project) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.ts';
 import type { Host } from '../../domain/host.ts';
 import type { Proxy } from '../../domain/proxy.ts';
 import { hostAlias } from '../../inventory/aliases.ts';
@@ -13,7 +13,7 @@ import type { SilenceChecks, VmCheck } from './diagnose-silence.ts';
 export interface LiveCheckDeps {
   metrics: Pick<MetricsBackend, 'ping'>;
   /** Redis where tunnel nodes publish each proxy's tunnel status. */
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** ssh_config of a scratch inventory holding the project's hosts and proxies (keys and pinned host keys). */
   sshConfig: string;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.ts';
 import { markProjectChanged } from '../../registry/mark-project-changed.ts';
 
 const key = (prefix: string, proxyId: string): string => `${prefix}uplink-claim:${proxyId}`;
@@ -8,7 +8,7 @@ const key = (prefix: string, proxyId: string): string => `${prefix}uplink-claim:
  * records uplink `proxy`). A claim expires after `ttlMs`, so a crashed job cannot hold a forward forever.
  */
 export async function claimUplink(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   proxy: { id: string; project: string },
   jobId: string,
@@ -22,7 +22,7 @@ export async function claimUplink(
 
 /** Drops the claims of `jobId` on proxies of `project`. */
 export async function releaseUplinkClaims(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   project: string,
   proxyIds: string[],
@@ -35,7 +35,7 @@ export async function releaseUplinkClaims(
 
 /** Until when `proxyId`'s uplink is claimed (the latest unexpired claim, epoch ms); undefined: it is not. */
 export async function readUplinkClaim(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   proxyId: string,
 ): Promise<number | undefined> {

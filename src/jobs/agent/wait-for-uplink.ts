@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis-client.ts';
 import type { Proxy } from '../../domain/proxy.ts';
 import { readTunnelStatus } from '../../tunnels/index.ts';
 import type { UplinkForward } from './uplink-forward.ts';
@@ -11,7 +11,7 @@ export type UplinkVerdict = { up: true } | { up: false; reason: string };
  * uplink forward is `up`, or `timeoutMs` passes. Never throws for a forward that stays down.
  */
 export async function waitForUplink(
-  redis: Redis,
+  redis: RedisClient,
   keyPrefix: string,
   proxy: Proxy,
   forward: UplinkForward,
