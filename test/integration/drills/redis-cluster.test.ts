@@ -82,4 +82,17 @@ describe('Redis Cluster', () => {
     expect(keys).toContain(`${PREFIX}log:${id}`);
     expect(keys.some((key) => key.startsWith(`${PREFIX}bull:`))).toBe(true);
   }, 180_000);
+
+  it('cancels a running job: the cancel reaches the worker through pub/sub on the cluster', async () => {
+    const id = await submitJob(outpost.url, {
+      kind: 'run-playbook',
+      hosts: ['localhost'],
+      playbook: 'test/fixtures/playbooks/trickle.yml',
+      options: { extraVars: { trickle_lines: 200, trickle_pause: 0.25 } },
+    });
+    await readSse(outpost.url, id, { stopAfter: 4 });
+    expect((await api(outpost.url, 'POST', `/v1/jobs/${id}/cancel`)).status).toBe(202);
+    const job = await waitForEnd(outpost.url, id, 60_000);
+    expect(job.status).toBe('canceled');
+  }, 120_000);
 });
