@@ -4,6 +4,7 @@ import { looksLikeCidr, parseCidr } from './cidr.ts';
 import { NAME_PATTERN, nameSchema } from './name.ts';
 import { portSchema } from './port.ts';
 import { hostKeySchema } from './ssh-key-line.ts';
+import { TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE } from './telegraf-version.ts';
 
 /** How SSH gets to a host: straight, ProxyJump through its proxy, or a local forward held by Outpost. */
 export type Reach = 'direct' | 'jump' | 'forward';
@@ -67,6 +68,8 @@ export interface HostAgent {
   config?: string;
   /** Why it is not reporting this configuration (the last deploy's failure, what was checked). */
   reason?: string;
+  /** The Telegraf version installed, as the last deploy found or left it. */
+  version?: string;
 }
 
 /** A VM to monitor. */
@@ -170,6 +173,7 @@ export const hostPatchSchema = z.strictObject({
         .regex(/^[0-9a-f]{1,64}$/, 'expected a configuration id of hex digits')
         .optional(),
       reason: z.string().max(500).optional(),
+      version: z.string().regex(TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE).optional(),
     })
     .optional(),
   facts: z
