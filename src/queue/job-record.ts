@@ -65,7 +65,10 @@ export interface JobOptions {
   proxyConcurrency?: number;
   /** Failed hosts (a count, or `"10%"` of the job's hosts) past which slices not started yet are not started. */
   maxFailures?: FailureBudget;
-  /** Rolling batches (`[5%, 25%, 100%]`): a batch starts once the previous one ended within the budget. */
+  /**
+   * Rolling batches (`[5%, 25%, 100%]`): a batch starts once the previous one ended within the budget
+   * (`maxFailures`, default 0 with batches: a rollout stops at its first failed host).
+   */
   serial?: SerialStep[];
 }
 

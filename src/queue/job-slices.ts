@@ -1,7 +1,7 @@
 import { FlowProducer, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HostSummary } from '../ansible/summarize-run.ts';
-import { describeBudgetExceeded, isBudgetExceeded } from '../domain/failure-budget.ts';
+import { describeBudgetExceeded, isBudgetExceeded, type FailureBudget } from '../domain/failure-budget.ts';
 import type { JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { countFailedHosts } from './count-failed-hosts.ts';
@@ -86,7 +86,7 @@ export class JobSlices {
       return 'not started: the job was canceled';
     const failed = await this.#failed(parent.id);
     const total = parent.sliceHosts ?? 0;
-    if (isBudgetExceeded(parent.options?.maxFailures, failed, total))
+    if (isBudgetExceeded(budgetOf(parent.options), failed, total))
       return `not started: ${describeBudgetExceeded(failed, total)}`;
     return undefined;
   }
@@ -196,7 +196,7 @@ export class JobSlices {
     const result = mergeResults(slices);
     if (parent.cancelRequested)
       return this.#finish(parent, { status: 'canceled', reason: 'canceled on request', result });
-    if (isBudgetExceeded(parent.options?.maxFailures, failed, total))
+    if (isBudgetExceeded(budgetOf(parent.options), failed, total))
       return this.#finish(parent, {
         status: 'failed',
         reason: describeBudgetExceeded(failed, total),
@@ -340,6 +340,11 @@ export class JobSlices {
       },
     ]);
   }
+}
+
+/** A job's failure budget: its own, else none for a rollout in batches (any failure stops it), else unlimited. */
+function budgetOf(options: JobOptions | undefined): FailureBudget | undefined {
+  return options?.maxFailures ?? (options?.serial ? 0 : undefined);
 }
 
 /** The 0-based index of the newest batch started. */
