@@ -107,7 +107,8 @@ describe('the web console in Chromium', () => {
 
   it('refuses a wrong token, signs in with the right one into an HttpOnly SameSite=Strict cookie', async () => {
     await page.goto(`${base}/fleet?project=${PROJECT}`);
-    await expect(page.getByRole('heading', { name: 'Sign in to Outpost' }).isVisible()).resolves.toBe(true);
+    // The console asks GET /v1/session first ("Loading…"), then shows the sign-in form.
+    await page.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
     await shot('sign-in');
     await page.getByLabel('API token').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -77,6 +77,8 @@ export function LogView(props: {
     if (row === undefined || !element) return;
     element.scrollTop = Math.max(0, row * LINE_HEIGHT - element.clientHeight / 2);
     atBottom.current = false;
+    // Render the match's rows now: the scroll event's animation frame never comes in a hidden tab.
+    setTop(element.scrollTop);
   }, [searchIndex, props.matchIndex]);
 
   // Follow: stay at the bottom while new lines come, only when the reader is at the bottom.
