@@ -57,6 +57,7 @@ interface JobView {
   slice?: { index: number; batch: number; label: string; proxy?: string };
   slices?: string[];
   sliceHosts?: number;
+  command?: string[];
   result?: Record<string, { failed: number; unreachable: number; agent?: Verdict }>;
 }
 interface HostView {
@@ -225,6 +226,26 @@ describe('sliced jobs: a job over two VPCs runs as slices on any worker, under o
     // The plain log labels each slice's line.
     expect(log).toMatch(/^\[vpc2-proxy#4\] /m);
     expect(log).toContain('outpost: 6 host(s) in 4 slice(s); any worker runs them');
+
+    // `outpost job show` names the slices of the job, and the job and place of a slice.
+    const shown = await outpostCli(nodeA.url, ['job', 'show', id]);
+    expect(shown.stdout).toMatch(
+      new RegExp(`^slices +4 for 6 host\\(s\\): ${slices.map((s) => s.id).join(', ')}$`, 'm'),
+    );
+    const one = await outpostCli(nodeA.url, ['job', 'show', slices[2]?.id ?? '']);
+    expect(one.stdout).toMatch(new RegExp(`^slice of +${id} \\(vpc2-proxy#3, batch 1\\)$`, 'm'));
+
+    // Deployed again, each slice takes the fast path for its own hosts: no play anywhere.
+    const again = await ended(
+      await submit({ kind: 'deploy-agent', hosts: realHosts(), options: { sliceSize: 2 } }),
+    );
+    expect(again.status, again.reason).toBe('successful');
+    for (const host of realHosts())
+      expect(again.result?.[host]?.agent, host).toMatchObject({
+        state: 'reporting',
+        deploy: 'unchanged (fast path)',
+      });
+    for (const slice of await slicesOf(again)) expect(slice.command, slice.id).toBeUndefined();
   }, 600_000);
 
   it('cancels every slice with the parent: no process of any slice is left', async () => {
