@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { FAILURE_BUDGET_PATTERN, type FailureBudget } from '../domain/failure-budget.ts';
+import { FAILURE_BUDGET_PATTERN } from '../domain/failure-budget.ts';
 import { nameSchema } from '../domain/name.ts';
 import { TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE } from '../domain/telegraf-version.ts';
-import { SERIAL_STEP_PATTERN, type SerialStep } from '../domain/serial-batches.ts';
+import { SERIAL_STEP_PATTERN } from '../domain/serial-batches.ts';
 import { SLICED_KINDS } from '../jobs/runtime/plan-slices.ts';
 import { explainReservedExtraVar } from '../domain/reserved-extra-var.ts';
 import { PLAYBOOK_DIRS, PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
@@ -46,25 +46,28 @@ const extraVars = z
   .refine((vars) => nestsWithin(vars, MAX_VARS_DEPTH), `nested deeper than ${MAX_VARS_DEPTH} levels`)
   .pipe(z.record(z.string().regex(VAR_NAME, 'not a variable name'), varValue));
 
-/** A count, or a percentage of the job's hosts, as a number or text (`3`, `"3"`, `"10%"`). */
-const failureBudget = z
-  .union([
-    z.number().int().min(0).max(999_999),
-    z.string().regex(FAILURE_BUDGET_PATTERN, 'expected a count of hosts or a percentage such as "10%"'),
-  ])
-  .transform((value): FailureBudget =>
-    typeof value === 'number' || value.endsWith('%') ? (value as FailureBudget) : Number(value),
-  );
+/**
+ * A host count from `min`, or a share of the job's hosts, as a number or text (`3`, `"3"`, `"10%"`);
+ * text counts become numbers.
+ */
+function countOrShare(min: number, pattern: RegExp, rule: string) {
+  return z
+    .union([z.number().int().min(min).max(999_999), z.string().regex(pattern, rule)])
+    .transform((value): number | `${number}%` =>
+      typeof value === 'number' || value.endsWith('%') ? (value as `${number}%`) : Number(value),
+    );
+}
 
-/** One rolling batch: a host count from 1 or a percentage such as `"25%"`. */
-const serialStep = z
-  .union([
-    z.number().int().min(1).max(999_999),
-    z.string().regex(SERIAL_STEP_PATTERN, 'expected a host count from 1 or a percentage from 1% to 100%'),
-  ])
-  .transform((value): SerialStep =>
-    typeof value === 'number' || value.endsWith('%') ? (value as SerialStep) : Number(value),
-  );
+const failureBudget = countOrShare(
+  0,
+  FAILURE_BUDGET_PATTERN,
+  'expected a count of hosts or a percentage such as "10%"',
+);
+const serialStep = countOrShare(
+  1,
+  SERIAL_STEP_PATTERN,
+  'expected a host count from 1 or a percentage from 1% to 100%',
+);
 
 const jobOptions = z
   .object({
