@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { runPlaybook } from '../ansible/run-playbook.ts';
 import { createExecuteJob } from '../jobs/runtime/create-execute-job.ts';
+import { planSlices } from '../jobs/runtime/plan-slices.ts';
 import { startJobWorker, type JobWorker } from '../queue/job-worker.ts';
 import { auditJobEnd } from './audit-job-end.ts';
 import type { RoleContext } from './role-context.ts';
@@ -41,6 +42,7 @@ export async function startWorker({
       keys: core.keys,
       ...(side.agent ? { agent: side.agent } : {}),
     }),
+    planSlices: (job) => planSlices(core.registry, job),
     onJobEnd: (outcome, seconds, jobId) => {
       metrics.observeRun(outcome.status, seconds);
       void auditJobEnd({ audit: core.audit, store: core.store, logger }, jobId, outcome);

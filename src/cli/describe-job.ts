@@ -5,8 +5,9 @@ import { printFields } from './print-fields.ts';
 import { printRows } from './print-rows.ts';
 
 /**
- * `outpost job show`: the status and times, why it did not succeed, the command, then one row per host
- * with its counts and outcome (the agent's verdict, the login, or the first error).
+ * `outpost job show`: the status and times, why it did not succeed, its slices (or its parent), the
+ * command, then one row per host with its counts and outcome (the agent's verdict, the login, or the
+ * first error).
  */
 export function printJob(job: JobRecord): void {
   const hosts = job.hosts ?? [];
@@ -30,6 +31,17 @@ export function printJob(job: JobRecord): void {
         : undefined,
     ],
     ['reason', job.reason],
+    [
+      'slices',
+      job.slices
+        ? `${job.slices.length} for ${job.sliceHosts ?? '?'} host(s): ${job.slices.join(', ')}`
+        : undefined,
+    ],
+    [
+      'slice of',
+      job.parent ? `${job.parent} (${job.slice?.label ?? '?'}, batch ${job.slice?.batch ?? '?'})` : undefined,
+    ],
+    ['retried', job.retries ? `${job.retries} time(s) after its worker died` : undefined],
     ['command', job.command?.join(' ')],
     ['exit code', job.rc === undefined ? undefined : String(job.rc)],
   ]);

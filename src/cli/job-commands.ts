@@ -21,7 +21,8 @@ export async function followAndPrint(client: ApiClient, jobId: string, announced
   let last = announced;
   const status = await followJob(client, jobId, {
     onEntry: (entry) => {
-      if (entry.type === 'stdout') process.stdout.write(`${entry.data}\n`);
+      if (entry.type === 'stdout')
+        process.stdout.write(`${entry.slice ? `[${entry.slice}] ` : ''}${entry.data}\n`);
       if (entry.type !== 'status') return;
       const said = describeStatus(entry.data);
       if (said !== last) process.stderr.write(`outpost: job ${jobId} ${said}\n`);

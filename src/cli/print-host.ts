@@ -26,7 +26,7 @@ export function printHost(host: HostView, proxies: Proxy[]): void {
     ],
     [
       'agent',
-      `${agentStateText(agent.state)}${agent.since ? ` since ${formatTime(agent.since)}` : ''}${agent.config ? ` (configuration ${agent.config})` : ''}${agent.uplink ? `, uplink ${agent.uplink}` : ''}${agent.lastSeen ? `, ${agent.state === 'silent' ? 'last point' : 'verified'} ${formatTime(agent.lastSeen)}` : ''}`,
+      `${agentStateText(agent.state)}${agent.since ? ` since ${formatTime(agent.since)}` : ''}${agent.config ? ` (configuration ${agent.config})` : ''}${agent.version ? `, Telegraf ${agent.version}` : ''}${agent.uplink ? `, uplink ${agent.uplink}` : ''}${agent.lastSeen ? `, ${agent.state === 'silent' ? 'last point' : 'verified'} ${formatTime(agent.lastSeen)}` : ''}`,
     ],
     [
       'last seen',

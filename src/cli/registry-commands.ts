@@ -96,6 +96,7 @@ export function registryCommands(client: () => ApiClient): Command[] {
       'reach',
       'uplink',
       'agent',
+      'telegraf',
       'lastSeen',
       'reason',
     ],

@@ -32,6 +32,7 @@ export function hostRow(host: HostView, proxies: Proxy[]): Record<string, unknow
     uplink: host.agent.uplink,
     // One story with LASTSEEN: an agent still sending points of an older configuration says so.
     agent: agentStateText(host.agent.state),
+    telegraf: host.agent.version,
     // Live from InfluxDB when the server could ask it; else what the last deploy saw.
     lastSeen:
       metrics?.lastSeen ??

@@ -4,6 +4,7 @@ import { looksLikeCidr, parseCidr } from './cidr.ts';
 import { NAME_PATTERN, nameSchema } from './name.ts';
 import { portSchema } from './port.ts';
 import { hostKeySchema } from './ssh-key-line.ts';
+import { TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE } from './telegraf-version.ts';
 
 /** How SSH gets to a host: straight, ProxyJump through its proxy, or a local forward held by Outpost. */
 export type Reach = 'direct' | 'jump' | 'forward';
@@ -89,6 +90,8 @@ export interface HostAgent {
   since?: string;
   /** Why it went silent, as a code (see SILENT_CAUSES); set with state `silent` only. */
   cause?: SilentCause;
+  /** The Telegraf version installed, as the last deploy found or left it. */
+  version?: string;
 }
 
 /** A VM to monitor. */
@@ -194,6 +197,7 @@ export const hostPatchSchema = z.strictObject({
       reason: z.string().max(500).optional(),
       since: timeSchema.optional(),
       cause: z.enum(SILENT_CAUSES).optional(),
+      version: z.string().regex(TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE).optional(),
     })
     .optional(),
   facts: z

@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { FAILURE_BUDGET_PATTERN } from '../domain/failure-budget.ts';
 import { nameSchema } from '../domain/name.ts';
+import { TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE } from '../domain/telegraf-version.ts';
+import { SERIAL_STEP_PATTERN } from '../domain/serial-batches.ts';
+import { SLICED_KINDS } from '../jobs/runtime/plan-slices.ts';
 import { explainReservedExtraVar } from '../domain/reserved-extra-var.ts';
 import { PLAYBOOK_DIRS, PLAYBOOK_PATTERN } from '../jobs/runtime/resolve-playbook.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../queue/job-record.ts';
@@ -42,6 +46,29 @@ const extraVars = z
   .refine((vars) => nestsWithin(vars, MAX_VARS_DEPTH), `nested deeper than ${MAX_VARS_DEPTH} levels`)
   .pipe(z.record(z.string().regex(VAR_NAME, 'not a variable name'), varValue));
 
+/**
+ * A host count from `min`, or a share of the job's hosts, as a number or text (`3`, `"3"`, `"10%"`);
+ * text counts become numbers.
+ */
+function countOrShare(min: number, pattern: RegExp, rule: string) {
+  return z
+    .union([z.number().int().min(min).max(999_999), z.string().regex(pattern, rule)])
+    .transform((value): number | `${number}%` =>
+      typeof value === 'number' || value.endsWith('%') ? (value as `${number}%`) : Number(value),
+    );
+}
+
+const failureBudget = countOrShare(
+  0,
+  FAILURE_BUDGET_PATTERN,
+  'expected a count of hosts or a percentage such as "10%"',
+);
+const serialStep = countOrShare(
+  1,
+  SERIAL_STEP_PATTERN,
+  'expected a host count from 1 or a percentage from 1% to 100%',
+);
+
 const jobOptions = z
   .object({
     limit: z
@@ -75,6 +102,11 @@ const jobOptions = z
     abandon: z.boolean().optional(),
     full: z.boolean().optional(),
     safeToRerun: z.boolean().optional(),
+    telegrafVersion: z.string().regex(TELEGRAF_VERSION_PATTERN, TELEGRAF_VERSION_RULE).optional(),
+    sliceSize: z.number().int().min(1).max(10_000).optional(),
+    proxyConcurrency: z.number().int().min(1).max(100).optional(),
+    maxFailures: failureBudget.optional(),
+    serial: z.array(serialStep).min(1).max(100).optional(),
   })
   .strict();
 
@@ -133,6 +165,19 @@ export const jobInputSchema = z
       ctx.addIssue({ code: 'custom', path: ['options', 'abandon'], message: 'only for a rotate-key job' });
     if (input.options?.full !== undefined && input.kind !== 'deploy-agent')
       ctx.addIssue({ code: 'custom', path: ['options', 'full'], message: 'only for a deploy-agent job' });
+    if (input.options?.telegrafVersion !== undefined && input.kind !== 'deploy-agent')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', 'telegrafVersion'],
+        message: 'only for a deploy-agent job',
+      });
+    for (const name of ['sliceSize', 'proxyConcurrency', 'maxFailures', 'serial'] as const)
+      if (input.options?.[name] !== undefined && !SLICED_KINDS.includes(input.kind))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['options', name],
+          message: `only for ${SLICED_KINDS.join(', ')} jobs (they run as slices), not for a ${input.kind} job`,
+        });
     if (input.kind === 'rotate-key') {
       if (!input.project)
         ctx.addIssue({ code: 'custom', path: ['project'], message: 'required for a rotate-key job' });

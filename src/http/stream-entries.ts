@@ -105,7 +105,8 @@ function renderBatch(batch: LogBatch, format: StreamFormat): { chunk: string; co
 }
 
 function render(entry: LogEntry, format: StreamFormat): string | undefined {
-  if (format === 'text') return entry.type === 'stdout' ? `${entry.data}\n` : undefined;
+  if (format === 'text')
+    return entry.type === 'stdout' ? `${entry.slice ? `[${entry.slice}] ` : ''}${entry.data}\n` : undefined;
   if (format === 'ndjson') return `${JSON.stringify(entry)}\n`;
   return `id: ${entry.seq}\nevent: ${entry.type}\ndata: ${JSON.stringify(entry)}\n\n`;
 }

@@ -9,6 +9,8 @@ export interface LogEntry {
   time: string;
   /** A stdout line (text), an event (JSON text), a status (JSON text), or the final outcome (JSON text). */
   data: string;
+  /** In a parent job's log: the slice (child job) the entry comes from, e.g. `vpc1-proxy#2`. */
+  slice?: string;
 }
 
 /** The entry types, for validation at the edges. */

@@ -23,14 +23,19 @@ end
 return seq
 `;
 
-// The same for a batch: ARGV = maxlen, retention, then (type, time, data) per entry. One round trip, one
-// INCRBY, ids consecutive and in argument order.
+// The same for a batch: ARGV = maxlen, retention, then (type, time, data, slice) per entry, slice '' when
+// none. One round trip, one INCRBY, ids consecutive and in argument order.
 const APPEND_MANY = `
-local n = (#ARGV - 2) / 3
+local n = (#ARGV - 2) / 4
 local first = redis.call('INCRBY', KEYS[2], n) - n
 for i = 1, n do
-  local t = ARGV[3 * i]
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], (first + i) .. '-0', 'type', t, 'time', ARGV[3 * i + 1], 'data', ARGV[3 * i + 2])
+  local t = ARGV[4 * i - 1]
+  local slice = ARGV[4 * i + 2]
+  if slice == '' then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], (first + i) .. '-0', 'type', t, 'time', ARGV[4 * i], 'data', ARGV[4 * i + 1])
+  else
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], (first + i) .. '-0', 'type', t, 'time', ARGV[4 * i], 'data', ARGV[4 * i + 1], 'slice', slice)
+  end
   if t == 'end' then
     redis.call('EXPIRE', KEYS[1], ARGV[2])
     redis.call('EXPIRE', KEYS[2], ARGV[2])
@@ -45,6 +50,8 @@ export interface NewLogEntry {
   data: string;
   /** ISO-8601 time; default now. */
   time?: string;
+  /** The slice (child job) it comes from, in a parent job's log. */
+  slice?: string;
 }
 
 /** A blocking reader on its own connection, for one follower of one or more jobs. */
@@ -101,7 +108,7 @@ export class LogStore {
     if (entries.length === 0) return 0;
     const args: string[] = [String(this.#maxEntries), String(this.#retentionSeconds)];
     const now = new Date().toISOString();
-    for (const entry of entries) args.push(entry.type, entry.time ?? now, entry.data);
+    for (const entry of entries) args.push(entry.type, entry.time ?? now, entry.data, entry.slice ?? '');
     const seq = await this.#redis.eval(APPEND_MANY, 2, this.#streamKey(jobId), this.#seqKey(jobId), ...args);
     return Number(seq);
   }
@@ -210,11 +217,13 @@ function toEntry([id, fields]: RawEntry): LogEntry {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] ?? '', fields[i + 1] ?? '');
   const type = map.get('type') as LogEntryType;
+  const slice = map.get('slice');
   return {
     seq: Number(id.split('-')[0]),
     type: LOG_ENTRY_TYPES.includes(type) ? type : 'stdout',
     time: map.get('time') ?? '',
     data: map.get('data') ?? '',
+    ...(slice ? { slice } : {}),
   };
 }
 

@@ -21,6 +21,8 @@ export interface LogWriterOptions {
   highWaterMark?: number;
   /** Queued data bytes (UTF-16 length) above which `ready()` asks producers to wait, and per Redis call. Default 1 MiB. */
   highWaterBytes?: number;
+  /** Labels every entry with this slice (a child's entries copied into its parent's log). */
+  slice?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export function createLogWriter(logs: LogStore, jobId: string, options: LogWrite
   const maxBatch = options.maxBatch ?? 256;
   const highWaterMark = options.highWaterMark ?? 4096;
   const highWaterBytes = options.highWaterBytes ?? 2 ** 20;
+  const { slice } = options;
   let bytes = 0;
   const queue: NewLogEntry[] = [];
   let head = 0;
@@ -81,7 +84,7 @@ export function createLogWriter(logs: LogStore, jobId: string, options: LogWrite
 
   return {
     write(type, data) {
-      queue.push({ type, data, time: new Date().toISOString() });
+      queue.push({ type, data, time: new Date().toISOString(), ...(slice ? { slice } : {}) });
       bytes += data.length;
       running ??= pump();
     },

@@ -83,10 +83,12 @@ export class JobQueue {
 
   /**
    * Cancels a job: a queued one ends now; a running one is signalled to its worker, which kills the
-   * run's process group and records `canceled`. A job already ended is a conflict.
+   * run's process group and records `canceled`; a sliced one cancels each of its slices and ends once
+   * they have. A job already ended is a conflict.
    */
   async cancel(id: string): Promise<JobRecord> {
     const endedAt = new Date().toISOString();
+    const before = await this.#store.get(id);
     if (
       await this.#store.transition(id, ['queued'], {
         status: 'canceled',
@@ -94,7 +96,8 @@ export class JobQueue {
         reason: 'canceled on request',
       })
     ) {
-      await this.queue.remove(id).catch(() => 0);
+      // A slice stays in its BullMQ flow: its worker finds it ended and lets the flow go on.
+      if (!before.parent) await this.queue.remove(id).catch(() => 0);
       await this.#redis.del(this.#keys.secret(id));
       await this.#logs.append(
         id,
@@ -116,6 +119,11 @@ export class JobQueue {
     }
     await this.#store.update(id, { cancelRequested: true });
     await this.#redis.publish(this.#keys.cancelChannel, id);
+    // A sliced job: every slice is canceled; slices of later batches are never started.
+    for (const slice of job.slices ?? [])
+      await this.cancel(slice).catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
     return this.#store.get(id);
   }
 

@@ -1,5 +1,7 @@
 import type { HostSummary } from '../ansible/summarize-run.ts';
 import type { RunTiming } from '../ansible/summarize-timings.ts';
+import type { FailureBudget } from '../domain/failure-budget.ts';
+import type { SerialStep } from '../domain/serial-batches.ts';
 
 /** The kinds of job: one orchestrator each under src/jobs/. */
 export const JOB_KINDS = [
@@ -46,12 +48,40 @@ export interface JobOptions {
   abandon?: boolean;
   /** deploy-agent only: run the play on every host, even those the fast path finds already right. */
   full?: boolean;
+  /** deploy-agent only: the Telegraf version to install, upgrading or downgrading. Default: the package source's. */
+  telegrafVersion?: string;
   /**
    * Whether the play may run again from the start after being stopped half-way: a worker shutting down
    * past its grace period then puts the job back on the queue instead of failing it. Default true for
    * Outpost's own kinds (their plays are idempotent), false for run-playbook.
    */
   safeToRerun?: boolean;
+  /**
+   * deploy-agent, remove-agent, probe, enroll: hosts per slice. A job over more hosts, or behind more than
+   * one proxy, runs as slices (child jobs, per proxy then per this many hosts) on any worker. Default 50.
+   */
+  sliceSize?: number;
+  /** Slices of one proxy running at once, across workers (sshd MaxStartups). Default 2. */
+  proxyConcurrency?: number;
+  /** Failed hosts (a count, or `"10%"` of the job's hosts) past which slices not started yet are not started. */
+  maxFailures?: FailureBudget;
+  /**
+   * Rolling batches (`[5%, 25%, 100%]`): a batch starts once the previous one ended within the budget
+   * (`maxFailures`, default 0 with batches: a rollout stops at its first failed host).
+   */
+  serial?: SerialStep[];
+}
+
+/** Where a slice (child job) sits in its parent. */
+export interface SliceInfo {
+  /** 1-based, over the whole job. */
+  index: number;
+  /** Rolling batch, 1-based. */
+  batch: number;
+  /** `<proxy or direct>#<index>`: labels the slice's entries in the parent's log. */
+  label: string;
+  /** The proxy its hosts are behind (its concurrency limit applies). */
+  proxy?: string;
 }
 
 /** Where a job's time went. */
@@ -106,4 +136,12 @@ export interface JobRecord extends JobSpec {
   requeues?: number;
   /** The token that submitted it: id and name, never the token. */
   submittedBy?: { tokenId: string; name: string };
+  /** A slice: its parent job's id, and where it sits. */
+  parent?: string;
+  slice?: SliceInfo;
+  /** A sliced job: its slices' ids so far (batches are added as they start), and its host count. */
+  slices?: string[];
+  sliceHosts?: number;
+  /** Times a slice was run again after its worker died. */
+  retries?: number;
 }

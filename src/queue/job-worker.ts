@@ -1,20 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, WaitingError, Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../redis-client.ts';
 import type { Logger } from 'pino';
 import type { ExecuteJob, JobCredentials, JobOutcome } from '../jobs/runtime/job-run.ts';
 import { rotateRunDirs, type RunDirRetention } from '../jobs/runtime/rotate-run-dirs.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { createLogWriter } from '../logs/log-writer.ts';
+import { teeLogWriter } from '../logs/tee-log-writer.ts';
 import { readProcessIdentity } from '../process-identity.ts';
 import type { JobRecord, JobStatus, JobTimings } from './job-record.ts';
 import type { JobStore } from './job-store.ts';
 import { isSafeToRerun } from './is-safe-to-rerun.ts';
+import { AGGREGATE, JobSlices } from './job-slices.ts';
+import { ProxySlots } from './proxy-slots.ts';
 import { QUEUE_NAME, queueKeys } from './queue-keys.ts';
 import { recoverJobs } from './recover-jobs.ts';
 import { requeueJob } from './requeue-job.ts';
 import type { Sealer } from './sealer.ts';
+import type { PlanSlices } from './slice-plan.ts';
 
 /** Options of {@link startJobWorker}. */
 export interface JobWorkerOptions {
@@ -36,7 +40,12 @@ export interface JobWorkerOptions {
   graceMs?: number;
   /** Called when a job ends (metrics, the audit trail). */
   onJobEnd?: (outcome: JobOutcome, seconds: number, jobId: string) => void;
+  /** Decides whether a job runs as slices (child jobs on any worker); without it every job runs whole. */
+  planSlices?: PlanSlices;
 }
+
+/** Slices of one proxy at once when the job does not say (sshd's MaxStartups starts refusing at 10). */
+const DEFAULT_PROXY_CONCURRENCY = 2;
 
 /** A running worker. */
 export interface JobWorker {
@@ -80,9 +89,23 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   });
   const { redis, store, logs, logger } = options;
 
+  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${prefix}bull` });
+  const slices = new JobSlices({
+    redis,
+    store,
+    logs,
+    prefix,
+    sealer: options.sealer,
+    queue,
+    ...(options.onJobEnd ? { onParentEnd: options.onJobEnd } : {}),
+  });
+  const slots = new ProxySlots(redis, prefix, Math.max(5000, heartbeatMs * 2));
+  // Proxy slots held by this worker's running slices, renewed with the heartbeat.
+  const heldSlots = new Map<string, string>();
   const heartbeat = JSON.stringify({ node: hostname(), process: await readProcessIdentity(process.pid) });
   const beat = async (): Promise<void> => {
     await redis.set(keys.worker(id), heartbeat, 'PX', heartbeatMs);
+    for (const [jobId, proxy] of heldSlots) await slots.renew(proxy, jobId);
   };
   await beat();
   const sweep = async (): Promise<void> => {
@@ -93,6 +116,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
       prefix,
       runsDir: options.runsDir,
       liveWorkers: new Set([id]),
+      slices,
     });
     for (const jobId of recovered) logger.warn({ job: jobId }, 'job of a dead worker marked failed');
   };
@@ -124,8 +148,45 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   await subscriber.subscribe(keys.cancelChannel);
   subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort(CANCEL));
 
-  const processJob = async (bullJob: Job<{ id: string }>, token?: string): Promise<void> => {
+  const processJob = async (bullJob: Job<{ id: string; batch?: number }>, token?: string): Promise<void> => {
     const jobId = bullJob.data.id;
+    if (bullJob.name === AGGREGATE) {
+      if (await slices.aggregate(jobId, bullJob.data.batch ?? 0)) return;
+      // A slice run again after its worker died has not ended yet: look again in a second.
+      await bullJob.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
+    const queued = await store.find(jobId);
+    if (queued?.status !== 'queued') return; // canceled while queued, or already ended by recovery
+    const proxy = queued.slice?.proxy;
+    if (queued.parent) {
+      const refused = await slices.refuseStart(queued);
+      if (refused) {
+        await slices.skip(queued, refused);
+        return;
+      }
+      const limit = queued.options?.proxyConcurrency ?? DEFAULT_PROXY_CONCURRENCY;
+      if (proxy && !(await slots.acquire(proxy, jobId, limit))) {
+        // The proxy serves enough slices now: this one waits, on no worker, and asks again.
+        await bullJob.moveToDelayed(Date.now() + 500 + Math.floor(Math.random() * 1000), token);
+        throw new DelayedError();
+      }
+      if (proxy) heldSlots.set(jobId, proxy);
+    }
+    try {
+      await runJob(bullJob, token, queued);
+    } finally {
+      // Only once the slice's failures are counted: a waiting slice then sees the budget as it is.
+      await releaseSlot(jobId);
+    }
+  };
+
+  const runJob = async (
+    bullJob: Job<{ id: string }>,
+    token: string | undefined,
+    queued: JobRecord,
+  ): Promise<void> => {
+    const jobId = queued.id;
     const startedAt = new Date();
     const started = await store.transition(jobId, ['queued'], {
       status: 'running',
@@ -137,28 +198,47 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     const controller = new AbortController();
     running.set(jobId, controller);
     if (graceOver) controller.abort(SHUTDOWN); // Taken as the grace period ended: it goes back at once.
-    const log = createLogWriter(logs, jobId);
+    let log = createLogWriter(logs, jobId);
+    if (queued.parent && queued.slice) {
+      const parentLog = createLogWriter(logs, queued.parent, { slice: queued.slice.label });
+      parentLog.write('stdout', `outpost: slice ${jobId} running on worker ${id} (${hostname()})`);
+      log = teeLogWriter(log, parentLog);
+    }
     const timings: JobTimings = { phases: [], runs: [] };
     log.write('status', JSON.stringify({ status: 'running', worker: id, node: hostname() }));
     let outcome: JobOutcome;
     let credentials: JobCredentials | undefined;
+    let handedOver = false;
     try {
       const job = await store.get(jobId);
       if (job.cancelRequested) controller.abort(CANCEL);
-      credentials = await takeCredentials(redis, jobId, keys.secret(jobId), options.sealer);
-      outcome = await options.execute({
-        job,
-        signal: controller.signal,
-        log,
-        ...(credentials ? { credentials } : {}),
-        record: (patch) => store.update(jobId, patch),
-        timings,
-      });
+      // A slice's credentials stay sealed until it ends: a run again after its worker died needs them.
+      credentials = await takeCredentials(redis, jobId, keys.secret(jobId), options.sealer, !job.parent);
+      const plan = job.cancelRequested ? undefined : await options.planSlices?.(job);
+      if (plan) {
+        await slices.split(job, plan, credentials);
+        handedOver = true;
+      }
+      outcome = handedOver
+        ? { status: 'successful' }
+        : await options.execute({
+            job,
+            signal: controller.signal,
+            log,
+            ...(credentials ? { credentials } : {}),
+            record: (patch) => store.update(jobId, patch),
+            timings,
+          });
     } catch (error) {
       logger.error({ job: jobId, err: error }, 'job failed with an error');
       outcome = { status: controller.signal.aborted ? 'canceled' : 'failed', reason: errorMessage(error) };
     } finally {
       running.delete(jobId);
+    }
+    if (handedOver) {
+      await log.flush().catch(() => undefined);
+      logger.info({ job: jobId }, 'job handed over to its slices');
+      return;
     }
     await log
       .flush()
@@ -211,8 +291,21 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     });
     await logs.append(jobId, 'status', final);
     await logs.append(jobId, 'end', final);
+    if (queued.parent)
+      await slices
+        .settle(queued, outcome)
+        .catch((error: unknown) => logger.error({ job: jobId, err: error }, 'slice not settled'));
     options.onJobEnd?.(outcome, (Date.now() - startedAt.getTime()) / 1000, jobId);
     logger.info({ job: jobId, status: outcome.status }, 'job ended');
+  };
+
+  const releaseSlot = async (jobId: string): Promise<void> => {
+    const proxy = heldSlots.get(jobId);
+    if (!proxy) return;
+    heldSlots.delete(jobId);
+    await slots
+      .release(proxy, jobId)
+      .catch((error: unknown) => logger.warn({ err: error }, 'slot release failed'));
   };
 
   const bullConnection = duplicateClient(redis, { maxRetriesPerRequest: null });
@@ -243,6 +336,8 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     await drained;
     // The heartbeat goes on until here: other nodes must not take a job that is finishing as dead.
     clearInterval(timer);
+    await slices.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
     await subscriber.quit().catch(() => undefined);
     await redis.del(keys.worker(id)).catch(() => 0);
     await bullConnection.quit().catch(() => undefined);
@@ -267,14 +362,15 @@ function shutdownReason(workerId: string, job: JobRecord): string {
   return `worker ${workerId} shut down while the job was running; not re-queued: ${why}`;
 }
 
-/** Reads, deletes and unseals a job's credentials: they are used once and never kept. */
+/** Reads, deletes (unless told to keep them) and unseals a job's credentials: they are used once and never kept. */
 async function takeCredentials(
   redis: RedisClient,
   jobId: string,
   key: string,
   sealer: Sealer | undefined,
+  remove = true,
 ): Promise<JobCredentials | undefined> {
-  const sealed = await redis.getdel(key);
+  const sealed = remove ? await redis.getdel(key) : await redis.get(key);
   if (!sealed || !sealer) return undefined;
   const plain = sealer.unseal(jobId, sealed);
   try {

@@ -7,5 +7,11 @@ export function queueKeys(prefix: string) {
     cancelChannel: `${prefix}job-cancel`,
     secret: (jobId: string) => `${prefix}job-secret:${jobId}`,
     worker: (workerId: string) => `${prefix}worker:${workerId}`,
+    /** A sliced job's plan (its batches of slices), kept until it ends. */
+    plan: (jobId: string) => `${prefix}job-plan:${jobId}`,
+    /** A sliced job's failed-host count (its failure budget), kept until it ends. */
+    budget: (jobId: string) => `${prefix}job-budget:${jobId}`,
+    /** Held while a sliced job's aggregate step runs. */
+    aggregating: (jobId: string) => `${prefix}job-aggregating:${jobId}`,
   };
 }

@@ -11,6 +11,7 @@ import { scrubRunDir } from '../jobs/runtime/scrub-run-dir.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import { isOfThisBoot, isRunning, parseProcessIdentity, type ProcessIdentity } from '../process-identity.ts';
 import type { JobStore } from './job-store.ts';
+import type { JobSlices } from './job-slices.ts';
 import { queueKeys } from './queue-keys.ts';
 
 /** What recovery needs. */
@@ -23,6 +24,8 @@ export interface RecoverOptions {
   runsDir?: string;
   /** Workers of this process: their jobs are alive even if a heartbeat is late. */
   liveWorkers?: ReadonlySet<string>;
+  /** Runs a slice of a dead worker once more instead of failing it. */
+  slices?: JobSlices;
 }
 
 /**
@@ -35,26 +38,39 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   const recovered: string[] = [];
   for (const id of await options.store.idsWithStatus('running')) {
     const job = await options.store.find(id);
+    if (job && !job.worker) await options.slices?.rescue(job);
     if (!job?.worker || options.liveWorkers?.has(job.worker)) continue;
     const heartbeat = await options.redis.get(keys.worker(job.worker));
     if (heartbeat !== null && !(await isDeadHere(heartbeat))) continue;
     const reason = `worker ${job.worker} on ${job.node ?? 'an unknown node'} stopped while the job was running`;
+    // What the dead run left on this machine goes first: a slice run again must not meet it.
+    const stopLeftovers = async (): Promise<void> => {
+      if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid, id)))
+        await killProcessGroup(job.pgid, 2000);
+      if (job.node === hostname() && options.runsDir) {
+        await killProcessesMentioning(path.join(options.runsDir, id));
+        // The run never reached its own cleanup: its credentials and keys must not stay on disk.
+        await scrubRunDir(path.join(options.runsDir, id));
+      }
+    };
+    if (job.parent && options.slices && (job.retries ?? 0) < 1) {
+      await stopLeftovers();
+      if (await options.slices.retry(job, reason)) {
+        recovered.push(id);
+        continue;
+      }
+    }
     const ended = await options.store.transition(id, ['running'], {
       status: 'failed',
       reason,
       endedAt: new Date().toISOString(),
     });
     if (!ended) continue;
-    if (job.node === hostname() && job.pgid && (await isOwnGroup(job.pgid, id)))
-      await killProcessGroup(job.pgid, 2000);
-    if (job.node === hostname() && options.runsDir) {
-      await killProcessesMentioning(path.join(options.runsDir, id));
-      // The run never reached its own cleanup: its credentials and keys must not stay on disk.
-      await scrubRunDir(path.join(options.runsDir, id));
-    }
+    await stopLeftovers();
     await options.redis.del(keys.secret(id));
     await options.logs.append(id, 'status', JSON.stringify({ status: 'failed', reason }));
     await options.logs.append(id, 'end', JSON.stringify({ status: 'failed', reason }));
+    await options.slices?.settle(job, { status: 'failed', reason });
     recovered.push(id);
   }
   return recovered;

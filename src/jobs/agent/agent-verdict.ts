@@ -28,6 +28,8 @@ export interface AgentVerdict {
   lastPointAt?: string;
   /** What went wrong, or what was checked. */
   reason?: string;
+  /** The Telegraf version installed after this deploy, as its play or probe read it. */
+  version?: string;
 }
 
 /** Where the wanted agent writes: its uplink, URL and configuration id. */
@@ -47,6 +49,7 @@ export function toHostAgent(verdict: AgentVerdict): HostAgent {
       ? { config: verdict.seenConfig }
       : {}),
     ...(verdict.reason ? { reason: verdict.reason.slice(0, 500) } : {}),
+    ...(verdict.version ? { version: verdict.version } : {}),
   };
 }
 

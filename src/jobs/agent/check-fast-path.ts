@@ -30,6 +30,8 @@ export interface FastPathResult {
   right: Map<string, FastPathRight>;
   needsPlay: Map<string, FastPathMiss>;
   blocked: Map<string, FastPathBlocked>;
+  /** First line of `telegraf --version` on each reachable host that has Telegraf, before any play. */
+  versions: Map<string, string>;
 }
 
 /** What {@link checkFastPath} needs: one SSH command per host, the planner, InfluxDB. */
@@ -60,7 +62,12 @@ export async function checkFastPath(
       ? Promise.resolve(new Map<string, Heartbeat>())
       : deps.metrics.heartbeats(freshSince).catch((error: Error) => error),
   ]);
-  const result: FastPathResult = { right: new Map(), needsPlay: new Map(), blocked: new Map() };
+  const result: FastPathResult = {
+    right: new Map(),
+    needsPlay: new Map(),
+    blocked: new Map(),
+    versions: new Map(),
+  };
   for (const host of hosts) {
     const probe = probes.get(host.id);
     if (!probe || !probe.reachable) {
@@ -71,6 +78,7 @@ export async function checkFastPath(
       });
       continue;
     }
+    if (probe.version) result.versions.set(host.id, probe.version);
     const wanted = deps.planner.plan(host, probe);
     if (!('configId' in wanted)) {
       result.blocked.set(host.id, { unreachable: false, reason: wanted.reason });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { killProcessesMentioning } from '../../ansible/kill-process-group.ts';
 import type { Host } from '../../domain/host.ts';
 import type { Proxy } from '../../domain/proxy.ts';
+import { parseTelegrafVersion } from '../../domain/telegraf-version.ts';
 import { AppError } from '../../errors.ts';
 import { releaseControlSockets } from '../../ssh/release-control-dir.ts';
 import { resolveJobHosts } from '../runtime/create-registry-inventory.ts';
@@ -66,6 +67,7 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
       proxies,
       extraVars: options.extraVars ?? {},
       secretKey: deps.keys?.derivedKey('agent-config-id') ?? Buffer.from('outpost-agent-config-id'),
+      ...(options.telegrafVersion ? { telegrafVersion: options.telegrafVersion } : {}),
     });
     // The fast path only proves a plain deploy; check mode and tags ask for the play's own answer.
     const full = options.full === true || options.check === true || !!options.tags || !!options.skipTags;
@@ -204,6 +206,15 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
       }),
     );
     for (const [id, verdict] of proven) verdicts.set(id, verdict);
+    // Telegraf's version: as the play left it, else as the probe found it, else as last recorded.
+    const played = (play?.stats?.outpost_telegraf_versions ?? {}) as Record<string, unknown>;
+    for (const [id, verdict] of verdicts) {
+      const version =
+        parseTelegrafVersion(typeof played[id] === 'string' ? played[id] : undefined) ??
+        parseTelegrafVersion(fast.versions.get(id)) ??
+        jobHosts.find((host) => host.id === id)?.agent.version;
+      if (version) verdict.version = version;
+    }
 
     // Record what was proven, before the claims go: the registry then keeps the uplinks wanted.
     for (const [id, verdict] of verdicts) {

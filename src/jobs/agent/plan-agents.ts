@@ -49,6 +49,8 @@ export async function createAgentPlanner(input: {
   extraVars: Record<string, unknown>;
   /** Key of the digest of the output's credentials in configuration ids. */
   secretKey: Buffer;
+  /** The Telegraf version to install (upgrade or downgrade to); default: what the package source has. */
+  telegrafVersion?: string;
 }): Promise<AgentPlanner> {
   const { agent, proxies } = input;
   const { settings } = agent;
@@ -57,6 +59,7 @@ export async function createAgentPlanner(input: {
     digestPackageSource(settings),
   ]);
   const common = commonAgentVars(agent);
+  if (input.telegrafVersion) common.vars.telegraf_version = input.telegrafVersion;
   const output = agent.influx.version === 2 ? 'influxdb_v2' : 'influxdb';
   const proxyOf = (host: Host): Proxy | undefined => selectProxy(host, proxies);
   return {

@@ -99,7 +99,11 @@ export async function waitForFreshPoint(influx: TestInflux, host: string, since:
 }
 
 /** Polls `probe` every half second until it returns a value. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

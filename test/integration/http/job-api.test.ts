@@ -319,6 +319,34 @@ describe('the API refuses what it must', () => {
     expect(post.status).toBe(401);
   });
 
+  it('refuses a bad slice size, failure budget, batch or Telegraf version, naming the field and the value', async () => {
+    const deploy = { kind: 'deploy-agent', hosts: ['vm1'] };
+    const refused = async (options: Record<string, unknown>, kind = deploy.kind) =>
+      problem('POST', '/v1/jobs', { ...deploy, kind, ...(kind === 'run-playbook' ? job : {}), options });
+    expect(await refused({ maxFailures: 'half' })).toMatchObject({
+      status: 400,
+      field: 'body.options.maxFailures',
+      detail: 'body.options.maxFailures: expected a count of hosts or a percentage such as "10%", got "half"',
+    });
+    expect(await refused({ maxFailures: '101%' })).toMatchObject({ field: 'body.options.maxFailures' });
+    expect(await refused({ serial: ['5%', 'quarter'] })).toMatchObject({
+      field: 'body.options.serial.1',
+      detail:
+        'body.options.serial.1: expected a host count from 1 or a percentage from 1% to 100%, got "quarter"',
+    });
+    expect(await refused({ sliceSize: 0 })).toMatchObject({ field: 'body.options.sliceSize' });
+    expect(await refused({ telegrafVersion: '1.30; rm -rf /' })).toMatchObject({
+      field: 'body.options.telegrafVersion',
+      detail:
+        'body.options.telegrafVersion: expected a package version such as 1.30.2 or 1.30.2-1, got "1.30; rm -rf /"',
+    });
+    expect(await refused({ maxFailures: 1 }, 'run-playbook')).toMatchObject({
+      field: 'body.options.maxFailures',
+      detail:
+        'body.options.maxFailures: only for deploy-agent, remove-agent, probe, enroll jobs (they run as slices), not for a run-playbook job, got 1',
+    });
+  });
+
   it('names the field of wrong types, unknown fields and bad values', async () => {
     expect(await problem('POST', '/v1/jobs', { ...job, kind: 'reboot' })).toMatchObject({
       status: 400,

@@ -237,3 +237,36 @@ export async function processesMentioning(marker: string): Promise<number[]> {
   }
   return pids;
 }
+
+/**
+ * `outpost serve --role tunnels` on `redisUrl` with the var dir and settings (`env`: InfluxDB, uplink port)
+ * of the other nodes; resolves once it holds uplink forwards. The caller stops it (SIGTERM).
+ */
+export async function startTunnelsNode(options: {
+  redisUrl: string;
+  varDir: string;
+  env: Record<string, string>;
+}): Promise<ChildProcess> {
+  const { openSync, closeSync } = await import('node:fs');
+  const logFile = path.join(options.varDir, 'tunnels.log');
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/outpost.js'), 'serve', '--role', 'tunnels'], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      ...options.env,
+      OUTPOST_REDIS_URL: options.redisUrl,
+      OUTPOST_VAR_DIR: options.varDir,
+      OUTPOST_API_TOKEN: TEST_TOKEN,
+    },
+  });
+  closeSync(log);
+  const deadline = Date.now() + 30_000;
+  while (!(await readFile(logFile, 'utf8')).includes('holding uplink forwards')) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`tunnels node not ready: ${await readFile(logFile, 'utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}

@@ -1,6 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +11,14 @@ import { defaultSlot, up, type Lab, type LabVm } from '../../../lab/lab.ts';
 import { freePort } from '../../../support/free-port.ts';
 import { startRedis, type TestRedis } from '../../../support/redis.ts';
 import { buildTelegrafDeb } from '../../../support/telegraf-deb.ts';
-import { api, startOutpost, TEST_TOKEN, waitForEnd, type OutpostProcess } from '../../http/start-outpost.ts';
+import {
+  api,
+  startOutpost,
+  startTunnelsNode,
+  TEST_TOKEN,
+  waitForEnd,
+  type OutpostProcess,
+} from '../../http/start-outpost.ts';
 import { createCloudroot } from '../../inventory/reach-lab.ts';
 import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
 import { labEntities } from '../../../support/lab-entities.ts';
@@ -101,7 +107,7 @@ beforeAll(async () => {
     name: 'deploy',
     env,
   });
-  tunnelsNode = await startTunnelsNode(env);
+  tunnelsNode = await startTunnelsNode({ redisUrl: redis.url, varDir, env });
 
   // The project (Outpost makes its key), then cloudroot on every VM the quickest honest way.
   const created = await api<{ publicKeys: { admin: string; project: string } }>(
@@ -137,31 +143,6 @@ afterAll(async () => {
   await lab?.down();
   if (varDir) await rm(varDir, { recursive: true, force: true });
 }, 120_000);
-
-/** `outpost serve --role tunnels` on the same Redis and InfluxDB settings as the API/worker node. */
-async function startTunnelsNode(env: Record<string, string>): Promise<ChildProcess> {
-  const logFile = path.join(varDir, 'tunnels.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/outpost.js'), 'serve', '--role', 'tunnels'], {
-    cwd: ROOT,
-    stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
-      ...env,
-      OUTPOST_REDIS_URL: redis.url,
-      OUTPOST_VAR_DIR: varDir,
-      OUTPOST_API_TOKEN: TEST_TOKEN,
-    },
-  });
-  closeSync(log);
-  const deadline = Date.now() + 30_000;
-  while (!(await readFile(logFile, 'utf8')).includes('holding uplink forwards')) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`tunnels node not ready: ${await readFile(logFile, 'utf8')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return child;
-}
 
 async function submit(
   kind: 'deploy-agent' | 'remove-agent',
@@ -332,10 +313,13 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
 
     const table = await cli('host', 'list', '--project', PROJECT);
     expect(table.split('\n')[0]).toMatch(
-      /ID\s+PROJECT\s+ADDRESS\s+PORT\s+PROXY\s+LOGIN\s+REACH\s+UPLINK\s+AGENT\s+LASTSEEN/,
+      /ID\s+PROJECT\s+ADDRESS\s+PORT\s+PROXY\s+LOGIN\s+REACH\s+UPLINK\s+AGENT\s+TELEGRAF\s+LASTSEEN/,
     );
-    expect(table).toMatch(new RegExp(`${targets[0]?.name}\\s.*\\sproxy\\s+reporting\\s+\\d{4}-`));
-    expect(table).toMatch(new RegExp(`${direct.name}\\s.*\\sdirect\\s+reporting\\s+\\d{4}-`));
+    // The Telegraf version the play installed (the stand-in's default package version).
+    expect(table).toMatch(
+      new RegExp(`${targets[0]?.name}\\s.*\\sproxy\\s+reporting\\s+1\\.30\\.0\\s+\\d{4}-`),
+    );
+    expect(table).toMatch(new RegExp(`${direct.name}\\s.*\\sdirect\\s+reporting\\s+1\\.30\\.0\\s+\\d{4}-`));
 
     // Where the time went: the job's phases, each task of the play and each host.
     expect(job.timings?.phases.map((phase) => phase.name)).toEqual(['probe', 'uplinks', 'play', 'proof']);
@@ -409,7 +393,8 @@ describe('deploy-agent and remove-agent on a VPC behind a proxy and a direct VM'
     const row = (await cli('host', 'list', '--project', PROJECT))
       .split('\n')
       .find((line) => line.startsWith(`${direct.name} `));
-    expect(row).toMatch(/\sreporting \(old config\)\s+\d{4}-\d\d-\d\dT/);
+    // The version a canceled deploy found there stays recorded.
+    expect(row).toMatch(/\sreporting \(old config\)\s+1\.30\.0\s+\d{4}-\d\d-\d\dT/);
   }, 240_000);
 
   it('sends only the hosts that changed through the play: hand-edited, stopped, silent, new variable', async () => {
