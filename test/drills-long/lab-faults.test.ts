@@ -14,14 +14,13 @@ import {
   waitForEnd,
   type OutpostProcess,
 } from '../integration/http/start-outpost.ts';
-import { createCloudroot } from '../integration/inventory/reach-lab.ts';
 import { descendants, serviceHandles } from '../integration/drills/service-handles.ts';
-import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../integration/tunnels/prepare-tunnel-lab.ts';
+import { httpStatusFromVm, stopSshd } from '../integration/tunnels/prepare-tunnel-lab.ts';
 import { up, type Lab, type LabVm } from '../lab/lab.ts';
 import { freePort } from '../support/free-port.ts';
 import { startRedis, type TestRedis } from '../support/redis.ts';
 import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
-import { labEntities } from '../support/lab-entities.ts';
+import { enrollLabProject } from '../integration/inventory/enroll-lab-project.ts';
 
 // Fault drills on the whole service against the lab: one VPC (a proxy, two VMs) and a direct VM; Outpost
 // with every role in one process; an InfluxDB this test can stop and start again on the same port and data.
@@ -96,25 +95,7 @@ beforeAll(async () => {
       OUTPOST_VERIFY_SECONDS: '30',
     },
   });
-  const created = await api<{ publicKeys: { admin: string; project: string } }>(
-    outpost.url,
-    'POST',
-    '/v1/projects',
-    {
-      id: PROJECT,
-    },
-  );
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const { admin, project } = created.body.publicKeys;
-  await Promise.all(lab.vms.map((vm) => createCloudroot(lab, vm, [admin, project])));
-  await prepareProxySshd(lab, proxy);
-  const add = async (kind: string, body: Record<string, unknown>) => {
-    const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-  };
-  const { proxies, hosts } = labEntities(lab, PROJECT);
-  for (const body of proxies) await add('proxies', body);
-  for (const body of hosts) await add('hosts', body);
+  await enrollLabProject(outpost.url, lab, PROJECT);
 }, 300_000);
 
 afterAll(async () => {

@@ -12,11 +12,8 @@ import {
   waitForEnd,
   type OutpostProcess,
 } from '../integration/http/start-outpost.ts';
-import { createCloudroot } from '../integration/inventory/reach-lab.ts';
-import { prepareProxySshd } from '../integration/tunnels/prepare-tunnel-lab.ts';
 import { up, type Lab, type LabVm } from '../lab/lab.ts';
 import { freePort } from '../support/free-port.ts';
-import { labEntities } from '../support/lab-entities.ts';
 import {
   readStoredLog,
   startSentinelRedis,
@@ -24,6 +21,7 @@ import {
   type TestSentinelRedis,
 } from '../support/redis-sentinel.ts';
 import { buildTelegrafDeb } from '../support/telegraf-deb.ts';
+import { enrollLabProject } from '../integration/inventory/enroll-lab-project.ts';
 
 // Redis that survives losing a machine (issue 16 #5), on the lab: Outpost with every role in one process on
 // Debian's redis-sentinel (three sentinels, a master and a replica on loopback); the master is killed -9 in
@@ -81,24 +79,7 @@ beforeAll(async () => {
       OUTPOST_VERIFY_SECONDS: '60',
     },
   });
-  const created = await api<{ publicKeys: { admin: string; project: string } }>(
-    outpost.url,
-    'POST',
-    '/v1/projects',
-    { id: PROJECT },
-  );
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const { admin, project } = created.body.publicKeys;
-  await Promise.all(lab.vms.map((vm) => createCloudroot(lab, vm, [admin, project])));
-  await prepareProxySshd(lab, proxy);
-  const { proxies, hosts } = labEntities(lab, PROJECT);
-  for (const [kind, body] of [
-    ...proxies.map((b) => ['proxies', b] as const),
-    ...hosts.map((b) => ['hosts', b] as const),
-  ]) {
-    const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-  }
+  await enrollLabProject(outpost.url, lab, PROJECT);
 }, 300_000);
 
 afterAll(async () => {

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { freePort } from '../../support/free-port.ts';
-import { labEntities } from '../../support/lab-entities.ts';
 import { startRedis, type TestRedis } from '../../support/redis.ts';
 import { buildTelegrafDeb } from '../../support/telegraf-deb.ts';
 import {
@@ -19,8 +18,7 @@ import {
   type OutpostProcess,
 } from '../http/start-outpost.ts';
 import { waitFor } from '../ansible/agent-lab.ts';
-import { createCloudroot } from '../inventory/reach-lab.ts';
-import { prepareProxySshd } from '../tunnels/prepare-tunnel-lab.ts';
+import { enrollLabProject } from '../inventory/enroll-lab-project.ts';
 
 // Two VPCs of three VMs each. Outpost as three processes on one Redis: api + worker (node A, which also
 // runs the embedded influxd the agents write to), a second worker (node B), and a tunnels node holding
@@ -94,19 +92,7 @@ beforeAll(async () => {
   nodeB = await startOutpost({ redisUrl: redis.url, varDir, roles: ['worker'], name: 'b', env });
   tunnelsNode = await startTunnelsNode({ redisUrl: redis.url, varDir, env });
 
-  const created = await api<{ publicKeys: { admin: string; project: string } }>(
-    nodeA.url,
-    'POST',
-    '/v1/projects',
-    { id: PROJECT },
-  );
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const { admin, project } = created.body.publicKeys;
-  await Promise.all(lab.vms.map((vm) => createCloudroot(lab, vm, [admin, project])));
-  await Promise.all(lab.proxies().map((proxy) => prepareProxySshd(lab, proxy)));
-  const { proxies, hosts } = labEntities(lab, PROJECT);
-  for (const body of proxies) await add('proxies', body);
-  for (const body of hosts) await add('hosts', body);
+  await enrollLabProject(nodeA.url, lab, PROJECT);
   // Hosts that do not exist: VPC addresses no VM answers on, for the failure budget.
   for (let i = 0; i < 4; i += 1)
     await add('hosts', {

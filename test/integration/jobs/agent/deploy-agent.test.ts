@@ -19,10 +19,9 @@ import {
   waitForEnd,
   type OutpostProcess,
 } from '../../http/start-outpost.ts';
-import { createCloudroot } from '../../inventory/reach-lab.ts';
-import { httpStatusFromVm, prepareProxySshd, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
-import { labEntities } from '../../../support/lab-entities.ts';
+import { httpStatusFromVm, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
 import { runInTerminal } from '../../../support/run-in-terminal.ts';
+import { enrollLabProject } from '../../inventory/enroll-lab-project.ts';
 
 // One VPC (a proxy and four VMs) and one directly reachable VM. Outpost as two nodes on one Redis: api +
 // worker (with the embedded influxd bound to the lab's control address, so the direct VM reaches it) and
@@ -110,25 +109,7 @@ beforeAll(async () => {
   tunnelsNode = await startTunnelsNode({ redisUrl: redis.url, varDir, env });
 
   // The project (Outpost makes its key), then cloudroot on every VM the quickest honest way.
-  const created = await api<{ publicKeys: { admin: string; project: string } }>(
-    outpost.url,
-    'POST',
-    '/v1/projects',
-    {
-      id: PROJECT,
-    },
-  );
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const { admin, project } = created.body.publicKeys;
-  await Promise.all(lab.vms.map((vm) => createCloudroot(lab, vm, [admin, project])));
-  await prepareProxySshd(lab, proxy);
-  const add = async (kind: string, body: Record<string, unknown>) => {
-    const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-  };
-  const { proxies, hosts } = labEntities(lab, PROJECT);
-  for (const body of proxies) await add('proxies', body);
-  for (const body of hosts) await add('hosts', body);
+  await enrollLabProject(outpost.url, lab, PROJECT);
 }, 240_000);
 
 afterAll(async () => {

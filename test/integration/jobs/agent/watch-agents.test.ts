@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WatchPayload } from '../../../../src/jobs/agent/build-watch-payload.ts';
 import { defaultSlot, up, type Lab, type LabVm } from '../../../lab/lab.ts';
 import { freePort } from '../../../support/free-port.ts';
-import { labEntities } from '../../../support/lab-entities.ts';
 import { startRedis, type TestRedis } from '../../../support/redis.ts';
 import { buildTelegrafDeb } from '../../../support/telegraf-deb.ts';
 import {
@@ -18,8 +17,8 @@ import {
   waitForEnd,
   type OutpostProcess,
 } from '../../http/start-outpost.ts';
-import { createCloudroot } from '../../inventory/reach-lab.ts';
-import { prepareProxySshd, stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
+import { stopSshd } from '../../tunnels/prepare-tunnel-lab.ts';
+import { enrollLabProject } from '../../inventory/enroll-lab-project.ts';
 
 // One VPC (a proxy and two VMs) and one direct VM, each running the agent (points every 10 s, the
 // role's default); Outpost as one process (api, worker, tunnels) with the watch every 15 s, heal on for
@@ -100,24 +99,7 @@ beforeAll(async () => {
     },
   });
 
-  const created = await api<{ publicKeys: { admin: string; project: string } }>(
-    outpost.url,
-    'POST',
-    '/v1/projects',
-    { id: PROJECT },
-  );
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const { admin, project } = created.body.publicKeys;
-  await Promise.all(lab.vms.map((vm) => createCloudroot(lab, vm, [admin, project])));
-  await prepareProxySshd(lab, proxy);
-  const { proxies, hosts } = labEntities(lab, PROJECT);
-  for (const [kind, body] of [
-    ...proxies.map((b) => ['proxies', b] as const),
-    ...hosts.map((b) => ['hosts', b] as const),
-  ]) {
-    const response = await api(outpost.url, 'POST', `/v1/${kind}`, body);
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-  }
+  await enrollLabProject(outpost.url, lab, PROJECT);
   // A second tenant, to show its viewer sees none of this project's transitions.
   expect((await api(outpost.url, 'POST', '/v1/projects', { id: 'other' })).status).toBe(201);
   streamStart = await lastEventId();
