@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { startRedisServer } from './redis-server.ts';
+import type { Redis } from 'ioredis';
+import { createPortClients, startRedisServer } from './redis-server.ts';
 import type { ServiceProcess } from './service-process.ts';
 import { keepEvidence } from './test-evidence.ts';
 
@@ -24,18 +24,9 @@ export interface TestRedisCluster {
 export async function startRedisCluster(): Promise<TestRedisCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-cluster-'));
   const servers: { port: number; server: ServiceProcess }[] = [];
-  const clients = new Map<number, Redis>();
-  const client = (port: number): Redis => {
-    let redis = clients.get(port);
-    if (!redis) {
-      redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-      redis.on('error', () => {});
-      clients.set(port, redis);
-    }
-    return redis;
-  };
+  const { client, disconnectAll } = createPortClients();
   const stopAll = async (): Promise<void> => {
-    for (const redis of clients.values()) redis.disconnect();
+    disconnectAll();
     await Promise.all(servers.map(({ server }) => server.stop()));
     await keepEvidence(dir, 'redis-cluster'); // the AOFs, for the secrets scan after the suite
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
-import { startRedisServer } from './redis-server.ts';
+import { createPortClients, startRedisServer } from './redis-server.ts';
 import { startProcess, waitUntil, type ServiceProcess } from './service-process.ts';
 import { keepEvidence } from './test-evidence.ts';
 
@@ -36,16 +36,7 @@ export async function startSentinelRedis(): Promise<TestSentinelRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-sentinel-'));
   const servers = new Map<number, ServiceProcess>();
   const sentinels: { port: number; process: ServiceProcess }[] = [];
-  const clients = new Map<number, Redis>();
-  const client = (port: number): Redis => {
-    let redis = clients.get(port);
-    if (!redis) {
-      redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-      redis.on('error', () => {});
-      clients.set(port, redis);
-    }
-    return redis;
-  };
+  const { client, disconnectAll } = createPortClients();
   const dataServer = async (name: string, extra: string[]): Promise<number> => {
     const { port, server } = await startRedisServer(dir, name, extra);
     servers.set(port, server);
@@ -115,7 +106,7 @@ export async function startSentinelRedis(): Promise<TestSentinelRedis> {
   };
 
   async function stopAll(): Promise<void> {
-    for (const redis of clients.values()) redis.disconnect();
+    disconnectAll();
     await Promise.all(sentinels.map(({ process }) => process.stop()));
     await Promise.all([...servers.values()].map((server) => server.stop()));
     await keepEvidence(dir, 'redis-sentinel'); // the AOFs, for the secrets scan after the suite

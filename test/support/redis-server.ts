@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
 import { pingRedis } from './redis.ts';
 import { startProcess, waitUntil, type ServiceProcess } from './service-process.ts';
@@ -39,4 +40,23 @@ export async function startRedisServer(
     throw error;
   }
   return { port, server };
+}
+
+/** One admin connection per loopback port, opened on first use; `disconnectAll` closes every one. */
+export function createPortClients(): { client: (port: number) => Redis; disconnectAll: () => void } {
+  const clients = new Map<number, Redis>();
+  return {
+    client: (port) => {
+      let redis = clients.get(port);
+      if (!redis) {
+        redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+        redis.on('error', () => {}); // a node killed on purpose: its errors are the drill's point
+        clients.set(port, redis);
+      }
+      return redis;
+    },
+    disconnectAll: () => {
+      for (const redis of clients.values()) redis.disconnect();
+    },
+  };
 }
