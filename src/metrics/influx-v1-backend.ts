@@ -9,6 +9,7 @@ import {
 } from './host-series.ts';
 import {
   CONFIG_TAG,
+  isoTime,
   HEARTBEAT_MEASUREMENT,
   type Heartbeat,
   type HostPoint,
@@ -72,8 +73,8 @@ export class InfluxV1Backend implements MetricsBackend {
     const body = await this.#query(
       `SELECT * FROM /^agent_/ WHERE "host" = ${stringLiteral(host)}${tagged} AND time >= ${since.getTime()}ms ORDER BY time ASC LIMIT 1`,
     );
-    const times = (body.results?.[0]?.series ?? []).map((series) => String(series.values[0]?.[0]));
-    return times.sort()[0];
+    const times = (body.results?.[0]?.series ?? []).map((series) => isoTime(series.values[0]?.[0]));
+    return times.filter((time) => time !== undefined).sort()[0];
   }
 
   async latestPoints(host: string, since: Date): Promise<HostPoint[]> {
@@ -85,8 +86,10 @@ export class InfluxV1Backend implements MetricsBackend {
       const row = series.values[0];
       if (row === undefined) continue;
       const fields = Object.fromEntries(series.columns.map((column, i) => [column, row[i]]));
-      const { time, ...rest } = fields;
-      points.push({ measurement: series.name, time: String(time), fields: rest, tags: series.tags ?? {} });
+      const { time: raw, ...rest } = fields;
+      const time = isoTime(raw);
+      if (time === undefined) continue;
+      points.push({ measurement: series.name, time, fields: rest, tags: series.tags ?? {} });
     }
     return points;
   }
@@ -106,9 +109,9 @@ export class InfluxV1Backend implements MetricsBackend {
     for (const series of body.results?.[0]?.series ?? []) {
       const host = series.tags?.host;
       const row = series.values[0];
-      const time = row?.[series.columns.indexOf('time')];
+      const time = isoTime(row?.[series.columns.indexOf('time')]);
       const config = row?.[series.columns.indexOf(CONFIG_TAG)];
-      if (host === undefined || typeof time !== 'string') continue;
+      if (host === undefined || time === undefined) continue;
       beats.set(host, { time, ...(typeof config === 'string' && config !== '' ? { config } : {}) });
     }
     return beats;

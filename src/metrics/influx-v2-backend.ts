@@ -10,6 +10,7 @@ import {
 import { AppError } from '../errors.ts';
 import {
   CONFIG_TAG,
+  isoTime,
   HEARTBEAT_MEASUREMENT,
   type Heartbeat,
   type HostPoint,
@@ -169,7 +170,10 @@ export class InfluxV2Backend implements MetricsBackend {
 
   async #rows(query: string): Promise<FluxRow[]> {
     try {
-      return await this.#queries.collectRows<FluxRow>(query);
+      // Times as toISOString writes them, so that they sort and compare as instants (see isoTime).
+      const rows = await this.#queries.collectRows<FluxRow>(query);
+      for (const row of rows) row._time = isoTime(row._time) ?? row._time;
+      return rows;
     } catch (cause) {
       throw new AppError(
         'metrics_query_failed',

@@ -51,3 +51,15 @@ export const HEARTBEAT_MEASUREMENT = 'agent_system';
 
 /** Global tag carrying the id of the configuration a point's agent runs (role telegraf's telegraf_config_id). */
 export const CONFIG_TAG = 'outpost_config';
+
+/**
+ * A time InfluxDB answered, as `Date.prototype.toISOString()` writes it (milliseconds, three digits).
+ * InfluxDB drops the fraction's trailing zeros (`…21.35Z`, `…21Z`), and such strings neither compare
+ * as instants nor sort as text ('…21.35Z' sorts after '…21.351Z'); every time a backend answers goes
+ * through here. Undefined for a value that is not a parsable time.
+ */
+export function isoTime(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}

@@ -55,7 +55,8 @@ describe('InfluxV1Backend against a real influxd', () => {
   });
 
   it("reads each host's newest heartbeat with the configuration id it carries, and filters first points by it", async () => {
-    const now = Date.now();
+    // A time whose milliseconds end in zero, which InfluxDB writes as '….35Z': answered as toISOString writes it.
+    const now = Math.floor(Date.now() / 1000) * 1000 - 650;
     await write([
       `agent_system,host=vm-c,outpost_config=aaa load1=1 ${(now - 3000) * 1e6}`,
       `agent_system,host=vm-c,outpost_config=bbb load1=2 ${(now - 1000) * 1e6}`,
@@ -70,6 +71,21 @@ describe('InfluxV1Backend against a real influxd', () => {
     );
     expect(await backend.firstSeen('vm-c', new Date(now - 60_000), 'ccc')).toBeUndefined();
     expect(await backend.firstSeen('vm-c', new Date(now - 60_000), `aaa' OR 'x' = 'x`)).toBeUndefined();
+  });
+
+  it('answers the earliest first point across measurements, whatever digits InfluxDB writes', async () => {
+    // .350 is written '….35Z' and .351 '….351Z'; as text the later one sorts first.
+    const base = Math.floor(Date.now() / 1000) * 1000 - 2000;
+    await write([
+      `agent_system,host=vm-g load1=1 ${(base + 350) * 1e6}`,
+      `agent_cpu,host=vm-g usage_idle=1 ${(base + 351) * 1e6}`,
+    ]);
+    expect(await backend.firstSeen('vm-g', new Date(base - 60_000))).toBe(new Date(base + 350).toISOString());
+    const points = await backend.latestPoints('vm-g', new Date(base - 60_000));
+    expect(points.map((p) => p.time).sort()).toEqual([
+      new Date(base + 350).toISOString(),
+      new Date(base + 351).toISOString(),
+    ]);
   });
 
   it("reads one project's heartbeats in one query: only hosts whose points carry its project tag", async () => {

@@ -52,13 +52,13 @@ describe('InfluxV2Backend (against a fake v2 server)', () => {
     expect(points).toEqual([
       {
         measurement: 'agent_system',
-        time: '2026-11-24T10:00:02Z',
+        time: '2026-11-24T10:00:02.000Z',
         fields: { load1: 0.5, n_cpus: 2 },
         tags: { host: 'vm-a' },
       },
       {
         measurement: 'agent_cpu',
-        time: '2026-11-24T10:00:01Z',
+        time: '2026-11-24T10:00:01.000Z',
         fields: { usage_idle: 97 },
         tags: { host: 'vm-a' },
       },
@@ -72,7 +72,7 @@ describe('InfluxV2Backend (against a fake v2 server)', () => {
       since: new Date('2026-11-24T09:00:00Z'),
       timeoutMs: 1000,
     });
-    expect(verdict).toMatchObject({ state: 'reporting', firstPointAt: '2026-11-24T10:00:01Z' });
+    expect(verdict).toMatchObject({ state: 'reporting', firstPointAt: '2026-11-24T10:00:01.000Z' });
   });
 
   it("reads each host's newest heartbeat with its configuration id, and asks first points of one id", async () => {
@@ -104,8 +104,8 @@ describe('InfluxV2Backend (against a fake v2 server)', () => {
     const beats = await backend.heartbeats(new Date('2026-11-24T09:00:00Z'));
     expect(beats).toEqual(
       new Map([
-        ['vm-a', { time: '2026-11-24T10:00:03Z', config: 'bbb' }],
-        ['vm-b', { time: '2026-11-24T10:00:02Z' }],
+        ['vm-a', { time: '2026-11-24T10:00:03.000Z', config: 'bbb' }],
+        ['vm-b', { time: '2026-11-24T10:00:02.000Z' }],
       ]),
     );
     // One project's hosts in the same single query, the project passed as a Flux string.
