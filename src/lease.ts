@@ -4,6 +4,11 @@ import type { RedisClient } from './redis-client.ts';
 // a node that dies releases what it held after the lease time. Compare-and-set: only the owner may
 // extend or drop its lease.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// Keep: extend our own lease, take it again when it ran out and nobody took it since, or name the holder.
+const KEEP = `local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return {1} end
+if not holder then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return {2} end
+return {0, holder}`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 /**
@@ -29,6 +34,25 @@ export async function renewLease(
   ttlMs: number,
 ): Promise<boolean> {
   return (await redis.eval(RENEW, 1, key, owner, String(ttlMs))) === 1;
+}
+
+/** What {@link keepLease} found: the lease still ours, ours again after it ran out, or held by another owner. */
+export type KeptLease = { kept: 'renewed' } | { kept: 'retaken' } | { kept: false; holder: string };
+
+/**
+ * Extends `owner`'s lease, and takes it again when it ran out while nobody else took it (a holder whose
+ * renewal came late, e.g. on a saturated machine, keeps what no other node wanted). Atomic in Redis.
+ */
+export async function keepLease(
+  redis: RedisClient,
+  key: string,
+  owner: string,
+  ttlMs: number,
+): Promise<KeptLease> {
+  const [code, holder] = (await redis.eval(KEEP, 1, key, owner, String(ttlMs))) as [number, string?];
+  if (code === 1) return { kept: 'renewed' };
+  if (code === 2) return { kept: 'retaken' };
+  return { kept: false, holder: holder ?? '' };
 }
 
 /** Drops the lease only when `owner` holds it, so another node can take over at once. */

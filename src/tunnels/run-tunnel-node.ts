@@ -5,7 +5,7 @@ import { localForwardId, remoteForwardId } from './forward-id.ts';
 import type { PublishedTunnelStatus } from './read-tunnel-status.ts';
 import { HostKeyChangedError } from '../domain/host-key-changed-error.ts';
 import { TunnelKeeper, type TunnelKeeperOptions } from './tunnel-keeper.ts';
-import { acquireLease, releaseLease, renewLease } from '../lease.ts';
+import { acquireLease, keepLease, releaseLease } from '../lease.ts';
 import { tunnelKeys } from './tunnel-lease.ts';
 import {
   silentLogger,
@@ -33,8 +33,9 @@ export interface TunnelNodeOptions extends TunnelKeeperOptions {
   /** Lease lifetime: a dead holder's proxies are taken over within about this long. Default 15000. */
   leaseTtlMs?: number;
   /**
-   * Period of the loop: free leases are tried, a status that changed is published. Default 1000. Held
-   * leases are renewed, and unchanged statuses re-sent to keep them alive, every ttl/3.
+   * Period of the loop: free leases are tried, a status that changed is published. Default 1000.
+   * Unchanged statuses are re-sent to keep them alive every ttl/3; held leases are renewed every ttl/3
+   * on a timer of their own, so that a slow pass does not delay them.
    */
   tickMs?: number;
 }
@@ -59,8 +60,9 @@ interface Held {
 
 /**
  * Runs the tunnel keeper as one node among several on one Redis: each wanted proxy's tunnels are
- * held by exactly one node through a lease (SET NX PX, renewed by compare-and-set), and taken over by
- * another node when the holder stops renewing. Each holder publishes its proxies' status to Redis.
+ * held by exactly one node through a lease (SET NX PX, renewed by compare-and-set on a timer of its own,
+ * taken again by its holder when it ran out unclaimed), and taken over by another node when the holder
+ * stops renewing. Each holder publishes its proxies' status to Redis.
  */
 export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
   const { redis, listWanted } = options;
@@ -82,11 +84,48 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
   const wakeups = new Map<string, NodeJS.Timeout>();
 
   const drop = async (proxyId: string, why: string) => {
+    const h = held.get(proxyId);
     held.delete(proxyId);
     published.delete(keys.status(proxyId));
     logger.warn({ node: nodeId, proxy: proxyId, why }, 'dropping proxy tunnels');
     await keeper.release(proxyId);
+    // A reconcile still running may open forwards after that release: close them when it ends, unless
+    // the proxy is held again by then.
+    void h?.reconciling?.then(() => (held.has(proxyId) ? undefined : keeper.release(proxyId)));
   };
+
+  // Held leases are renewed here, every ttl/3, apart from the pass: a pass held up by a slow registry
+  // read or a busy Redis (a big deploy on a saturated machine) must not let a lease run out under
+  // tunnels that work. A lease that ran out all the same is taken again when no other node took it.
+  let renewing: Promise<void> | undefined;
+  const renewHeld = async (): Promise<void> => {
+    await Promise.all(
+      [...held].map(async ([proxyId, h]) => {
+        const sentAt = Date.now();
+        try {
+          const kept = await within(keepLease(redis, keys.lease(proxyId), nodeId, ttl), ttl / 3);
+          if (held.get(proxyId) !== h) return; // dropped meanwhile
+          if (kept.kept === false) return await drop(proxyId, `lease lost to node ${kept.holder}`);
+          if (kept.kept === 'retaken')
+            logger.warn(
+              { node: nodeId, proxy: proxyId, sinceRenewalMs: sentAt - h.renewedAt, leaseTtlMs: ttl },
+              'lease ran out before its renewal; taken again, no other node held it',
+            );
+          h.renewedAt = sentAt;
+        } catch (error) {
+          // Without Redis we cannot prove we still hold it: give it up before it can expire under us.
+          if (held.get(proxyId) === h && Date.now() - h.renewedAt > ttl * 0.8)
+            await drop(proxyId, `cannot renew lease: ${(error as Error).message}`);
+        }
+      }),
+    );
+  };
+  const renewTimer = setInterval(() => {
+    if (stopped || renewing) return;
+    renewing = renewHeld().finally(() => {
+      renewing = undefined;
+    });
+  }, ttl / 3);
 
   const reconcile = async (h: Held, wanted: WantedTunnels) => {
     const { proxy } = wanted;
@@ -178,26 +217,15 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     const wantedById = new Map(
       (wanted ?? [...held.values()].map((h) => ({ proxy: h.proxy }))).map((w) => [w.proxy.id, w]),
     );
-    const now = Date.now();
-    for (const [proxyId, h] of [...held]) {
-      if (wanted && !wantedById.has(proxyId)) {
-        await drop(proxyId, 'no longer wanted');
-        await releaseLease(redis, keys.lease(proxyId), nodeId).catch(() => false);
-        await redis.del(keys.status(proxyId)).catch(() => 0);
-        continue;
-      }
-      if (now - h.renewedAt < ttl / 3) continue;
-      try {
-        if (await within(renewLease(redis, keys.lease(proxyId), nodeId, ttl), ttl / 3)) h.renewedAt = now;
-        else await drop(proxyId, 'lease lost to another node');
-      } catch (error) {
-        // Without Redis we cannot prove we still hold it: give it up before it can expire under us.
-        if (now - h.renewedAt > ttl * 0.8)
-          await drop(proxyId, `cannot renew lease: ${(error as Error).message}`);
-      }
+    for (const proxyId of [...held.keys()]) {
+      if (!wanted || wantedById.has(proxyId)) continue;
+      await drop(proxyId, 'no longer wanted');
+      await releaseLease(redis, keys.lease(proxyId), nodeId).catch(() => false);
+      await redis.del(keys.status(proxyId)).catch(() => 0);
     }
     for (const [proxyId, w] of wantedById) {
       if (held.has(proxyId)) continue;
+      const now = Date.now();
       try {
         if (await within(acquireLease(redis, keys.lease(proxyId), nodeId, ttl), ttl / 3)) {
           held.set(proxyId, { renewedAt: now, proxy: w.proxy });
@@ -269,6 +297,8 @@ export function runTunnelNode(options: TunnelNodeOptions): TunnelNode {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(renewTimer);
+      await renewing;
       for (const t of wakeups.values()) clearTimeout(t);
       await running;
       await Promise.allSettled([...held.values()].map((h) => h.reconciling ?? Promise.resolve()));
