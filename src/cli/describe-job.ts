@@ -34,7 +34,7 @@ export function printJob(job: JobRecord): void {
     [
       'slices',
       job.slices
-        ? `${job.slices.length} for ${job.sliceHosts ?? '?'} host(s): ${job.slices.join(', ')}`
+        ? `${job.slices.length} for ${job.sliceHosts ?? '?'} host(s): ${job.slices.join(', ')} (outpost job list --parent ${job.id})`
         : undefined,
     ],
     [

@@ -42,6 +42,7 @@ const list = (value: string): string[] => value.split(',').filter(Boolean);
 
 /** The hosts of a job for a table cell: up to three names, then how many more. */
 function summarizeHosts(job: JobRecord): string {
+  if (job.slices && !job.hosts) return `${job.sliceHosts ?? '?'} host(s) in ${job.slices.length} slice(s)`;
   const hosts = job.hosts ?? Object.keys(job.result ?? {});
   if (hosts.length === 0) return job.selector ? JSON.stringify(job.selector) : '(project)';
   return hosts.length <= 3 ? hosts.join(',') : `${hosts.slice(0, 3).join(',')} +${hosts.length - 3}`;
@@ -103,6 +104,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
     .addOption(new Option('--status <status>', 'jobs in this status').choices([...JOB_STATUSES]))
     .addOption(new Option('--kind <kind>', 'jobs of this kind').choices([...JOB_KINDS]))
     .option('--host <id>', 'jobs of this host')
+    .option('--parent <id>', 'the slices of this sliced job, in slice order')
     .option('--limit <n>', 'at most this many (default 100)', parseWholeNumber)
     .option('--json', 'print JSON')
     .action(
@@ -111,11 +113,12 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
         status?: string;
         kind?: string;
         host?: string;
+        parent?: string;
         limit?: number;
         json?: boolean;
       }) => {
         const query = new URLSearchParams();
-        for (const key of ['project', 'status', 'kind', 'host'] as const)
+        for (const key of ['project', 'status', 'kind', 'host', 'parent'] as const)
           if (opts[key]) query.set(key, opts[key]);
         if (opts.limit !== undefined) query.set('limit', String(opts.limit));
         const jobs = await client().request<JobRecord[]>('GET', `/v1/jobs?${query.toString()}`);
@@ -126,6 +129,7 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
         printRows(
           jobs.map((one) => ({
             id: one.id,
+            slice: one.slice?.label,
             kind: one.kind,
             project: one.project,
             status: one.status,
@@ -138,7 +142,11 @@ export function jobCommand(client: () => ApiClient, setExit: (code: number) => v
             ),
             reason: one.reason,
           })),
-          ['id', 'kind', 'project', 'status', 'hosts', 'created', 'ended', 'duration', 'reason'],
+          [
+            'id',
+            ...(opts.parent ? ['slice'] : []),
+            ...['kind', 'project', 'status', 'hosts', 'created', 'ended', 'duration', 'reason'],
+          ],
           false,
           { reason: 80 },
         );

@@ -210,6 +210,7 @@ export const jobListQuerySchema = z
     kind: z.enum(JOB_KINDS).optional(),
     host: idSchema.optional(),
     project: idSchema.optional(),
+    parent: idSchema.optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
   .strict();

@@ -126,7 +126,8 @@ export function jobRoutes(deps: JobRouteDeps): Route[] {
       path: '/v1/jobs',
       tag: 'jobs',
       summary: 'List jobs, newest first',
-      description: 'A project token lists its project’s jobs only.',
+      description:
+        'The jobs that were submitted; the slices of a sliced job are listed with `parent=<its id>`, in slice order. A project token lists its project’s jobs only.',
       access: { role: 'viewer', scope: 'own' },
       query: jobListQuerySchema,
       ok: { status: 200, description: 'Jobs, newest first.' },

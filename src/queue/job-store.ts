@@ -24,6 +24,8 @@ export interface JobFilter {
   project?: string;
   kind?: string;
   host?: string;
+  /** Only the slices of this job; without it, only jobs that are not slices (what was submitted). */
+  parent?: string;
   limit?: number;
 }
 
@@ -111,9 +113,17 @@ export class JobStore {
     if (Object.keys(fields).length > 0) await this.#redis.hset(this.#key(id), fields);
   }
 
-  /** Newest first. */
+  /** Newest first; with `parent`, that job's slices in slice order (read from its record, not the index). */
   async list(filter: JobFilter = {}): Promise<JobRecord[]> {
     const limit = filter.limit ?? 100;
+    if (filter.parent !== undefined) {
+      const ids = (await this.find(filter.parent))?.slices ?? [];
+      const slices = await Promise.all(ids.map((id) => this.find(id)));
+      return slices
+        .filter((record): record is JobRecord => record !== undefined && matches(record, filter))
+        .sort((a, b) => (a.slice?.index ?? 0) - (b.slice?.index ?? 0))
+        .slice(0, limit);
+    }
     const jobs: JobRecord[] = [];
     let offset = 0;
     while (jobs.length < limit) {
@@ -156,6 +166,7 @@ export class JobStore {
 }
 
 function matches(record: JobRecord, filter: JobFilter): boolean {
+  if (record.parent !== filter.parent) return false;
   if (filter.status && record.status !== filter.status) return false;
   if (filter.project && record.project !== filter.project) return false;
   if (filter.kind && record.kind !== filter.kind) return false;

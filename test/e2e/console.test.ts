@@ -258,6 +258,30 @@ describe('the web console in Chromium', () => {
     expect(await page.evaluate('window.notReloaded')).toBe(true);
   });
 
+  it("shows a sliced job's slices, links each to its page, and labels their lines in the log", async () => {
+    // A rollout in one batch: a sliced job even over one host (its slice is `direct#1`).
+    const id = await submit({
+      kind: 'deploy-agent',
+      project: PROJECT,
+      hosts: [direct],
+      options: { serial: ['100%'] },
+    });
+    await page.goto(`${base}/jobs/${id}`);
+    await page.locator('[data-connection="complete"]').waitFor({ timeout: 300_000 });
+    const row = page.locator('table[aria-label="Slices"] tr[data-slice="direct#1"]');
+    await expect.poll(() => row.locator('.badge').textContent(), { timeout: 30_000 }).toBe('successful');
+    // The page's lines are the plain log's: each slice line under its label.
+    const lines = await page.evaluate<string[]>('window.outpostJobLog.lines');
+    expect(lines).toEqual(await serverLines(id));
+    expect(lines.filter((line) => line.startsWith('[direct#1] ')).length).toBeGreaterThan(0);
+    // The jobs list shows what was submitted, not its slices.
+    const listed = await mission.api<{ id: string; parent?: string }[]>('GET', `/v1/jobs?project=${PROJECT}`);
+    expect(listed.filter((job) => job.parent !== undefined)).toEqual([]);
+    await row.getByRole('link').click();
+    await page.waitForURL((url) => !url.pathname.endsWith(id));
+    await expect.poll(() => page.locator('.job-head').textContent()).toContain(`direct#1 of ${id}`);
+  });
+
   it('keeps the log complete across a dropped connection: resumed with Last-Event-ID, no line missing or twice', async () => {
     const id = await submit({
       kind: 'run-playbook',

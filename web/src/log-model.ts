@@ -10,6 +10,8 @@ export interface LogEntry {
   type: 'stdout' | 'event' | 'status' | 'end';
   time: string;
   data: string;
+  /** In a sliced job's log: the slice the entry comes from (`vpc1-proxy#2`), shown before its line. */
+  slice?: string;
 }
 
 // "ok: [web-1]", "fatal: [web-1]: UNREACHABLE!", "changed: [web-1] => (item=x)"; recap "web-1 : ok=3 ..."
@@ -46,7 +48,7 @@ export class LogModel {
       if (entry.seq <= this.lastSeq) continue;
       if (this.firstSeq === 0) this.firstSeq = entry.seq;
       this.lastSeq = entry.seq;
-      if (entry.type === 'stdout') this.#addLine(entry.data);
+      if (entry.type === 'stdout') this.#addLine(entry.data, entry.slice);
       else if (entry.type === 'event') this.#applyEvent(entry.data);
       else {
         const body = parse(entry.data) as { status?: string; reason?: string } | undefined;
@@ -95,10 +97,12 @@ export class LogModel {
     this.version += 1;
   }
 
-  #addLine(text: string): void {
+  #addLine(text: string, slice?: string): void {
     const plain = stripAnsi(text);
-    this.lines.push(text);
-    this.lower.push(plain.toLowerCase());
+    // A slice's lines carry its label, as in the plain-text log (`[vpc1-proxy#2] ok: [web-1]`).
+    const label = slice ? `[${slice}] ` : '';
+    this.lines.push(label + text);
+    this.lower.push((label + plain).toLowerCase());
     this.hostOf.push(HOST_IN_LINE.exec(plain)?.[1] ?? RECAP_LINE.exec(plain)?.[1]);
   }
 

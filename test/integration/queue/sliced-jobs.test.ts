@@ -172,6 +172,12 @@ describe('sliced jobs: a job over two VPCs runs as slices on any worker, under o
     ]);
     expect(slices.every((s) => s.parent === id)).toBe(true);
     expect(parent.sliceHosts).toBe(6);
+    // The job list shows what was submitted; a job's slices are listed by parent, in slice order.
+    const listed = (await api<JobView[]>(nodeA.url, 'GET', `/v1/jobs?project=${PROJECT}`)).body;
+    expect(listed.map((j) => j.id)).toContain(id);
+    expect(listed.filter((j) => j.parent !== undefined)).toEqual([]);
+    const bySlice = (await api<JobView[]>(nodeA.url, 'GET', `/v1/jobs?parent=${id}`)).body;
+    expect(bySlice.map((j) => j.slice?.label)).toEqual(slices.map((s) => s.slice?.label));
     // The parent's result is every slice's hosts, each with its own verdict.
     expect(Object.keys(parent.result ?? {}).sort()).toEqual(realHosts().sort());
     for (const host of realHosts())

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { ErrorNote } from '../components/error-note.tsx';
 import { HostStatusPanel } from '../components/host-status-panel.tsx';
+import { Link } from '../components/link.tsx';
 import { LogView } from '../components/log-view.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
 import { formatDuration, formatTime } from '../format.ts';
@@ -33,6 +34,7 @@ export function JobPage(props: { id: string }) {
   const host = query.get('host') ?? '';
   const operates = useCan('operator');
   const [job, setJob] = useState<Job | undefined>();
+  const [slices, setSlices] = useState<Job[]>([]);
   const [error, setError] = useState<string | undefined>();
   const [model] = useState(() => new LogModel());
   const [version, setVersion] = useState(0);
@@ -110,8 +112,11 @@ export function JobPage(props: { id: string }) {
     const load = async (): Promise<void> => {
       try {
         const next = await get<Job>(`/v1/jobs/${props.id}`);
+        // A sliced job: its slices, in slice order, refreshed with it.
+        const parts = next.slices?.length ? await get<Job[]>('/v1/jobs', { parent: props.id }) : [];
         if (!alive) return;
         setJob(next);
+        setSlices(parts);
         setError(undefined);
         if (!FINAL_STATUSES.includes(next.status)) timer = setTimeout(() => void load(), 2000);
       } catch (caught) {
@@ -187,6 +192,15 @@ export function JobPage(props: { id: string }) {
           <dd data-elapsed>{started ? formatDuration(elapsed) : 'not started'}</dd>
           <dt>Stream</dt>
           <dd data-connection={connection.split(' ')[0]}>{connection}</dd>
+          {job?.parent && (
+            <>
+              <dt>Slice</dt>
+              <dd>
+                <span class="mono">{job.slice?.label}</span> of{' '}
+                <Link href={`/jobs/${job.parent}`}>{job.parent}</Link>
+              </dd>
+            </>
+          )}
         </dl>
         {job?.reason && <p class="reason">{job.reason}</p>}
         <div class="actions">
@@ -221,6 +235,38 @@ export function JobPage(props: { id: string }) {
           </a>
         </div>
       </div>
+      {slices.length > 0 && (
+        <table class="slices" aria-label="Slices">
+          <thead>
+            <tr>
+              <th scope="col">Slice</th>
+              <th scope="col">Status</th>
+              <th scope="col">Hosts</th>
+              <th scope="col">Worker</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {slices.map((slice) => (
+              <tr key={slice.id} data-slice={slice.slice?.label}>
+                <td>
+                  <Link href={`/jobs/${slice.id}`}>{slice.slice?.label ?? slice.id}</Link>
+                </td>
+                <td>
+                  <StateBadge state={slice.status} title={slice.reason} />
+                </td>
+                <td>{slice.hosts?.length ?? 0}</td>
+                <td class="mono">{slice.worker ?? '—'}</td>
+                <td>
+                  {slice.startedAt && slice.endedAt
+                    ? formatDuration((Date.parse(slice.endedAt) - Date.parse(slice.startedAt)) / 1000)
+                    : '—'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <HostStatusPanel
         summaries={summaries}
         selected={host}
