@@ -219,11 +219,18 @@ describe('sliced jobs: a job over two VPCs runs as slices on any worker, under o
     expect(log).toMatch(/^\[vpc2-proxy#4\] /m);
     expect(log).toContain('outpost: 6 host(s) in 4 slice(s); any worker runs them');
 
-    // `outpost job show` names the slices of the job, and the job and place of a slice.
+    // `outpost job show` names the slices of the job and how to list them, and the job and place of a slice.
     const shown = await outpostCli(nodeA.url, ['job', 'show', id]);
     expect(shown.stdout).toMatch(
-      new RegExp(`^slices +4 for 6 host\\(s\\): ${slices.map((s) => s.id).join(', ')}$`, 'm'),
+      new RegExp(
+        `^slices +4 for 6 host\\(s\\): ${slices.map((s) => s.id).join(', ')} \\(outpost job list --parent ${id}\\)$`,
+        'm',
+      ),
     );
+    const listedByCli = await outpostCli(nodeA.url, ['job', 'list', '--parent', id]);
+    expect(
+      listedByCli.stdout.split('\n').flatMap((line) => line.match(/ (vpc\d-proxy#\d) /)?.[1] ?? []),
+    ).toEqual(slices.map((s) => s.slice?.label));
     const one = await outpostCli(nodeA.url, ['job', 'show', slices[2]?.id ?? '']);
     expect(one.stdout).toMatch(new RegExp(`^slice of +${id} \\(vpc2-proxy#3, batch 1\\)$`, 'm'));
 
