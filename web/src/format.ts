@@ -18,6 +18,13 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(s).padStart(2, '0')} s`;
 }
 
+/** How long a job ran (`formatDuration`), or `fallback` while it has not both started and ended. */
+export function formatRun(job: { startedAt?: string; endedAt?: string }, fallback = ''): string {
+  return job.startedAt && job.endedAt
+    ? formatDuration((Date.parse(job.endedAt) - Date.parse(job.startedAt)) / 1000)
+    : fallback;
+}
+
 /** Bytes per second in B/s, KiB/s, MiB/s. */
 export function formatRate(value: number): string {
   if (value < 1024) return `${value.toFixed(0)} B/s`;

@@ -5,7 +5,7 @@ import { HostStatusPanel } from '../components/host-status-panel.tsx';
 import { Link } from '../components/link.tsx';
 import { LogView } from '../components/log-view.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
-import { formatDuration, formatTime } from '../format.ts';
+import { formatDuration, formatRun, formatTime } from '../format.ts';
 import { LogModel, type LogEntry } from '../log-model.ts';
 import { navigate, setQuery, useLocation } from '../router.ts';
 import { openStream, type SseEvent, type Stream } from '../sse.ts';
@@ -257,11 +257,7 @@ export function JobPage(props: { id: string }) {
                 </td>
                 <td>{slice.hosts?.length ?? 0}</td>
                 <td class="mono">{slice.worker ?? '—'}</td>
-                <td>
-                  {slice.startedAt && slice.endedAt
-                    ? formatDuration((Date.parse(slice.endedAt) - Date.parse(slice.startedAt)) / 1000)
-                    : '—'}
-                </td>
+                <td>{formatRun(slice, '—')}</td>
               </tr>
             ))}
           </tbody>

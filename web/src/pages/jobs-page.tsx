@@ -2,7 +2,7 @@ import { get } from '../api.ts';
 import { ErrorNote } from '../components/error-note.tsx';
 import { Link } from '../components/link.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
-import { formatDuration, formatTime } from '../format.ts';
+import { formatRun, formatTime } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
 import { JOB_KINDS, JOB_STATUSES, type Job } from '../types.ts';
 import { usePoll } from '../use-poll.ts';
@@ -90,11 +90,7 @@ export function JobsPage() {
                 <StateBadge state={job.status} title={job.reason} />
               </td>
               <td>{formatTime(job.createdAt)}</td>
-              <td>
-                {job.startedAt && job.endedAt
-                  ? formatDuration((Date.parse(job.endedAt) - Date.parse(job.startedAt)) / 1000)
-                  : ''}
-              </td>
+              <td>{formatRun(job)}</td>
             </tr>
           ))}
         </tbody>
