@@ -4,7 +4,9 @@
 // (`--role worker`) joins for the two-worker runs. A first deploy installs the agent everywhere and is not
 // counted; each measured run is `options.full` (the play on every host, in `--slice-size` slices), timed
 // from POST to the job's end, i.e. until every host reports (the deploy proves each host's first point).
-// One worker and two workers alternate `--rounds` times. Each worker takes `--concurrency` slices at once
+// One worker and two workers alternate `--rounds` times. With `--fresh 1`, each timed run is a first install
+// instead: a new lab, Redis and services for every run, and the deploy without `full` (what a new fleet
+// costs; the redeploy of an installed fleet is the default). Each worker takes `--concurrency` slices at once
 // and each proxy serves 2 (options.proxyConcurrency): with 4 VPCs and slices of 25, one worker runs 4 of
 // the 8 slices at once, two run all 8. On one 2-core machine both workers share the same cores, so
 // the second worker shows what the queue shares, not what a second machine would add.
@@ -30,6 +32,7 @@ const flags = readFlags({
   sliceSize: 25,
   concurrency: 4,
   rounds: 1,
+  fresh: 0,
   slot: Number(process.env.OUTPOST_LAB_SLOT ?? 0),
 });
 // test/lab/plan.ts: 8 VPC blocks of at most 61 targets each.
@@ -40,8 +43,9 @@ if (!Number.isInteger(flags.vms) || flags.vms < 1 || flags.vms > 61)
 const PROJECT = 'fleet';
 const MASTER_KEY = '0'.repeat(63) + '1';
 const machine = machineInfo();
+const fresh = flags.fresh === 1;
 console.log(
-  `fleet slices: ${flags.vpcs} VPCs x ${flags.vms} VMs, slices of ${flags.sliceSize}, ${flags.concurrency} per worker, ${flags.rounds} round(s); ${describeMachine(machine)}`,
+  `fleet slices: ${flags.vpcs} VPCs x ${flags.vms} VMs, slices of ${flags.sliceSize}, ${flags.concurrency} per worker, ${flags.rounds} round(s), ${fresh ? 'each run a first install on a fresh lab' : 'each run a full redeploy'}; ${describeMachine(machine)}`,
 );
 
 interface Sample {
@@ -61,8 +65,6 @@ const samples: Sample[] = [];
 try {
   const influx = await startInflux();
   scratch.defer(() => influx.stop());
-  const redis = await startRedis();
-  scratch.defer(() => redis.stop());
   const debDir = path.join(scratch.dir, 'debs');
   await buildTelegrafDeb({ outDir: debDir });
   const env = {
@@ -73,33 +75,29 @@ try {
     OUTPOST_VERIFY_SECONDS: '180',
     OUTPOST_MASTER_KEY: MASTER_KEY,
     OUTPOST_WORKER_CONCURRENCY: String(flags.concurrency),
+    // Jobs started and ended in the service's log: a run that stalls says where.
+    OUTPOST_LOG_LEVEL: 'info',
   };
-  const started = nowMs();
   scratch.defer(() => down(flags.slot));
-  const lab = await up({ slot: flags.slot, vpcs: flags.vpcs, vmsPerVpc: flags.vms, directVms: 0 });
-  // Proxies as prepare-proxy leaves them (roles/ssh_proxy_node): uplinks, keepalives, many jumps at once.
-  for (const proxy of lab.proxies())
-    await lab.sh(
-      proxy,
-      `printf 'GatewayPorts clientspecified\\nClientAliveInterval 15\\nClientAliveCountMax 3\\nMaxStartups 100:30:200\\nMaxSessions 50\\n' > /etc/ssh/sshd_config.d/10-outpost-proxy.conf
-sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
+  let fleet = fresh ? undefined : await startFleet('a', env);
+  if (fleet) {
+    const first = await deploy(fleet.main, false);
+    console.log(
+      `  first deploy (not counted): ${first.job.status} in ${round(first.seconds)} s, ${first.reporting} reporting`,
     );
-  const main = await startService({ redisUrl: redis.url, varDir: path.join(scratch.dir, 'var-a'), env });
-  scratch.defer(() => main.stop());
-  await register(main, lab);
-  console.log(`  lab of ${lab.targets().length} VMs ready in ${Math.round((nowMs() - started) / 1000)} s`);
-
-  const first = await deploy(main, false);
-  console.log(
-    `  first deploy (not counted): ${first.job.status} in ${round(first.seconds)} s, ${first.reporting} reporting`,
-  );
+  }
   for (let round_ = 1; round_ <= flags.rounds; round_ += 1) {
     for (const workers of [1, 2]) {
+      if (fresh) {
+        await fleet?.stop();
+        fleet = await startFleet(`r${round_}w${workers}`, env);
+      }
+      if (!fleet) throw new Error('no fleet');
       let second: OutpostProcess | undefined;
       if (workers === 2) {
         second = await startOutpost({
-          redisUrl: redis.url,
-          varDir: path.join(scratch.dir, 'var-b'),
+          redisUrl: fleet.redisUrl,
+          varDir: path.join(scratch.dir, `var-b-r${round_}`),
           roles: ['worker'],
           name: 'b',
           env: { ...env, OUTPOST_LOG_LEVEL: 'info' },
@@ -108,10 +106,10 @@ sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
       }
       try {
         const loadAtStart = round(os.loadavg()[0] ?? 0);
-        const run = await deploy(main, true);
+        const run = await deploy(fleet.main, !fresh);
         const slices = await Promise.all(
           (run.job.slices ?? []).map(
-            async (id) => (await api<JobRecord>(main.url, 'GET', `/v1/jobs/${id}`)).body,
+            async (id) => (await api<JobRecord>(fleet?.main.url ?? '', 'GET', `/v1/jobs/${id}`)).body,
           ),
         );
         samples.push({
@@ -119,18 +117,21 @@ sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
           round: round_,
           seconds: round(run.seconds),
           status: run.job.status,
-          hosts: lab.targets().length,
+          hosts: fleet.hosts,
           reporting: run.reporting,
           slices: slices.length,
           workersUsed: new Set(slices.map((slice) => slice.worker)).size,
           loadAtStart,
         });
-        console.log(`  ${workers} worker(s), round ${round_}: ${run.job.status} in ${round(run.seconds)} s`);
+        console.log(
+          `  ${workers} worker(s), round ${round_}: ${run.job.status} in ${round(run.seconds)} s, ${run.reporting} reporting${run.job.reason ? ` (${run.job.reason})` : ''}`,
+        );
       } finally {
         await second?.stop();
       }
     }
   }
+  await fleet?.stop();
   const base = samples.filter((s) => s.workers === 1).map((s) => s.seconds);
   const baseline = base.reduce((a, b) => a + b, 0) / Math.max(1, base.length);
   printTable(
@@ -140,6 +141,46 @@ sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
   await writeResult('fleet-slices', machine, { flags, samples });
 } finally {
   await scratch.teardown();
+}
+
+/**
+ * A lab of `--vpcs` x `--vms` (its proxies as prepare-proxy leaves them), its own Redis and one `outpost
+ * serve` (all roles), the project registered with cloudroot on every VM. `stop` takes all of it down.
+ */
+async function startFleet(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ main: BenchService; redisUrl: string; hosts: number; stop: () => Promise<void> }> {
+  const started = nowMs();
+  const redis = await startRedis();
+  scratch.defer(() => redis.stop().catch(() => undefined));
+  await down(flags.slot);
+  const lab = await up({ slot: flags.slot, vpcs: flags.vpcs, vmsPerVpc: flags.vms, directVms: 0 });
+  // Proxies as prepare-proxy leaves them (roles/ssh_proxy_node): uplinks, keepalives, many jumps at once.
+  for (const proxy of lab.proxies())
+    await lab.sh(
+      proxy,
+      `printf 'GatewayPorts clientspecified\\nClientAliveInterval 15\\nClientAliveCountMax 3\\nMaxStartups 100:30:200\\nMaxSessions 50\\n' > /etc/ssh/sshd_config.d/10-outpost-proxy.conf
+sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
+    );
+  const main = await startService({
+    redisUrl: redis.url,
+    varDir: path.join(scratch.dir, `var-${name}`),
+    env,
+  });
+  scratch.defer(() => main.stop().catch(() => undefined));
+  await register(main, lab);
+  console.log(`  lab of ${lab.targets().length} VMs ready in ${Math.round((nowMs() - started) / 1000)} s`);
+  return {
+    main,
+    redisUrl: redis.url,
+    hosts: lab.targets().length,
+    async stop() {
+      await main.stop();
+      await redis.stop();
+      await down(flags.slot);
+    },
+  };
 }
 
 /** One sliced deploy-agent job to every host of the project, timed from POST to its end. */

@@ -194,6 +194,10 @@ export async function deployAgentJob(deps: JobDeps, run: JobRun): Promise<JobOut
         ...(host?.agent.uplink ? { previousUplink: host.agent.uplink } : {}),
       });
     }
+    if (play)
+      say(
+        `proof: waiting up to ${settings.verifySeconds} s for a point of its configuration from each of the ${deployable.length} host(s) played`,
+      );
     const proven = await timed('proof', () =>
       proveAgents(agent.metrics, {
         played: deployable.map(({ wanted, reason }) => ({ wanted, because: reason })),
