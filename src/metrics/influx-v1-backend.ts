@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import { fetchWithin, type FetchedText } from '../fetch-within.ts';
 import {
   SERIES_SPECS,
   toChartValue,
@@ -149,7 +150,7 @@ export class InfluxV1Backend implements MetricsBackend {
       method === 'GET'
         ? await this.#fetch(`/query?${params.toString()}`, {})
         : await this.#fetch('/query', { method: 'POST', body: params });
-    const body = (await response.json().catch(() => ({}))) as QueryResponse;
+    const body = parseJson(response.text) as QueryResponse;
     const error = body.error ?? body.results?.find((result) => result.error !== undefined)?.error;
     if (!response.ok || error !== undefined) {
       throw new AppError(
@@ -160,14 +161,10 @@ export class InfluxV1Backend implements MetricsBackend {
     return body;
   }
 
-  async #fetch(pathAndQuery: string, init: RequestInit): Promise<Response> {
+  async #fetch(pathAndQuery: string, init: Omit<RequestInit, 'signal'>): Promise<FetchedText> {
     const headers: Record<string, string> = this.#auth === undefined ? {} : { authorization: this.#auth };
     try {
-      return await fetch(`${this.url}${pathAndQuery}`, {
-        ...init,
-        headers,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      return await fetchWithin(`${this.url}${pathAndQuery}`, { ...init, headers }, this.#timeoutMs);
     } catch (cause) {
       throw new AppError(
         'metrics_unavailable',
@@ -205,4 +202,13 @@ export function stringLiteral(value: string): string {
 /** An InfluxQL identifier: double-quoted, with `\` and `"` escaped. */
 export function identifier(value: string): string {
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/** A body as JSON, or an empty object when it is not (an error page, a cut answer). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
 }

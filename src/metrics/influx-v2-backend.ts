@@ -8,6 +8,7 @@ import {
   type SeriesWindow,
 } from './host-series.ts';
 import { AppError } from '../errors.ts';
+import { fetchWithin, type FetchedText } from '../fetch-within.ts';
 import {
   CONFIG_TAG,
   isoTime,
@@ -183,7 +184,7 @@ export class InfluxV2Backend implements MetricsBackend {
     }
   }
 
-  async #json<T>(pathAndQuery: string, init: RequestInit = {}): Promise<T> {
+  async #json<T>(pathAndQuery: string, init: Omit<RequestInit, 'signal'> = {}): Promise<T> {
     const response = await this.#fetch(pathAndQuery, init);
     if (!response.ok) {
       throw new AppError(
@@ -191,17 +192,24 @@ export class InfluxV2Backend implements MetricsBackend {
         `InfluxDB at ${this.url} answered ${pathAndQuery.split('?')[0]} with ${response.status}`,
       );
     }
-    return (await response.json()) as T;
+    try {
+      return JSON.parse(response.text) as T;
+    } catch {
+      throw new AppError(
+        'metrics_query_failed',
+        `InfluxDB at ${this.url} answered ${pathAndQuery.split('?')[0]} with a body that is not JSON`,
+      );
+    }
   }
 
-  async #fetch(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+  async #fetch(pathAndQuery: string, init: Omit<RequestInit, 'signal'> = {}): Promise<FetchedText> {
     const headers = { authorization: `Token ${this.#options.token}`, 'content-type': 'application/json' };
     try {
-      return await fetch(`${this.url}${pathAndQuery}`, {
-        ...init,
-        headers,
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5_000),
-      });
+      return await fetchWithin(
+        `${this.url}${pathAndQuery}`,
+        { ...init, headers },
+        this.#options.timeoutMs ?? 5_000,
+      );
     } catch (cause) {
       throw new AppError(
         'metrics_unavailable',

@@ -1,3 +1,5 @@
+import { fetchWithin } from '../../fetch-within.ts';
+
 /** How one POST to the webhook went: delivered, or why not and whether trying again may help. */
 export type WebhookDelivery = { ok: true; status: number } | { ok: false; retry: boolean; detail: string };
 
@@ -42,14 +44,11 @@ export async function postWebhook(
   }
   const where = target.origin;
   try {
-    const response = await fetch(target, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(payload),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-    await response.body?.cancel().catch(() => undefined);
+    const response = await fetchWithin(
+      target,
+      { method: 'POST', headers, body: JSON.stringify(payload), redirect: 'manual' },
+      options.timeoutMs ?? 10_000,
+    );
     if (response.ok) return { ok: true, status: response.status };
     const retry = [408, 425, 429].includes(response.status) || response.status >= 500;
     return { ok: false, retry, detail: `webhook at ${where} answered ${response.status}` };
