@@ -1,5 +1,6 @@
 import type { HostSummary } from '../../ansible/summarize-run.ts';
 import type { HostAgent } from '../../domain/host.ts';
+import { isoTime as parseIsoTime } from '../../metrics/metrics-backend.ts';
 import type { JobOutcome } from '../runtime/job-run.ts';
 import type { ObservedState } from './observe-agents.ts';
 import type { WantedAgent } from './plan-agents.ts';
@@ -76,8 +77,10 @@ export function deployOutcome(verdicts: Map<string, AgentVerdict>, play: JobOutc
   return { ...base, status: 'failed', reason: `not deployed and reporting: ${list}`.slice(0, 2000) };
 }
 
-/** InfluxDB times carry nanoseconds; the registry keeps milliseconds. */
+/**
+ * A metrics time as the registry keeps it (milliseconds, three digits); one that does not parse as is. The
+ * backends already answer this form; any MetricsBackend (a test's fake too) may not.
+ */
 export function isoTime(time: string): string {
-  const parsed = new Date(time);
-  return Number.isNaN(parsed.getTime()) ? time : parsed.toISOString();
+  return parseIsoTime(time) ?? time;
 }

@@ -5,6 +5,7 @@ import type { Heartbeat, MetricsBackend } from '../../metrics/metrics-backend.ts
 import type { Registry } from '../../registry/registry.ts';
 import { oneLine } from '../../ssh/classify-ssh-failure.ts';
 import type { OpenAlerts } from './create-open-alerts.ts';
+import { isoTime } from './agent-verdict.ts';
 import { diagnoseSilence, type SilenceChecks } from './diagnose-silence.ts';
 import { mapLimit } from '../runtime/map-limit.ts';
 
@@ -187,9 +188,4 @@ async function record(deps: WatchDeps, seen: Host, transition: AgentTransition):
 
 function where(host: Host, proxy: Proxy | undefined): Pick<AgentTransition, 'host' | 'project' | 'proxy'> {
   return { host: host.id, project: host.project, ...(proxy ? { proxy: proxy.id } : {}) };
-}
-
-/** InfluxDB's time as ISO-8601 with milliseconds, like every other time Outpost records. */
-function isoTime(time: string): string {
-  return new Date(time).toISOString();
 }
