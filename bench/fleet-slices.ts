@@ -77,6 +77,9 @@ try {
     OUTPOST_WORKER_CONCURRENCY: String(flags.concurrency),
     // Jobs started and ended in the service's log: a run that stalls says where.
     OUTPOST_LOG_LEVEL: 'info',
+    // The service's default, for both workers: the second is started by the tests' helper, whose 1.5 s
+    // heartbeat had the main node take it for dead at load 132 (run E).
+    OUTPOST_WORKER_HEARTBEAT_MS: '30000',
   };
   scratch.defer(() => down(flags.slot));
   let fleet = fresh ? undefined : await startFleet('a', env);

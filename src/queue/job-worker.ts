@@ -15,7 +15,7 @@ import { isSafeToRerun } from './is-safe-to-rerun.ts';
 import { AGGREGATE, JobSlices } from './job-slices.ts';
 import { ProxySlots } from './proxy-slots.ts';
 import { QUEUE_NAME, queueKeys } from './queue-keys.ts';
-import { recoverJobs } from './recover-jobs.ts';
+import { LATE_LIFETIMES, recoverJobs } from './recover-jobs.ts';
 import { requeueJob } from './requeue-job.ts';
 import type { Sealer } from './sealer.ts';
 import type { PlanSlices } from './slice-plan.ts';
@@ -34,7 +34,10 @@ export interface JobWorkerOptions {
   runsDir?: string;
   /** How long and how many run dirs of `runsDir` are kept; checked at start and then once a minute. */
   runRetention?: RunDirRetention;
-  /** Heartbeat lifetime; a worker silent this long is dead and its jobs fail. Default 30000 ms. */
+  /**
+   * Heartbeat lifetime; a worker silent this long is dead and its jobs fail (one on this machine whose
+   * process still runs gets ten lifetimes). Default 30000 ms.
+   */
   heartbeatMs?: number;
   /** How long `close()` lets running jobs finish before it stops them. Default 0. */
   graceMs?: number;
@@ -105,6 +108,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   const heartbeat = JSON.stringify({ node: hostname(), process: await readProcessIdentity(process.pid) });
   const beat = async (): Promise<void> => {
     await redis.set(keys.worker(id), heartbeat, 'PX', heartbeatMs);
+    await redis.set(keys.workerSeen(id), heartbeat, 'PX', heartbeatMs * LATE_LIFETIMES);
     for (const [jobId, proxy] of heldSlots) await slots.renew(proxy, jobId);
   };
   await beat();
@@ -117,6 +121,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
       runsDir: options.runsDir,
       liveWorkers: new Set([id]),
       slices,
+      logger,
     });
     for (const jobId of recovered) logger.warn({ job: jobId }, 'job of a dead worker marked failed');
   };
@@ -339,7 +344,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
     await slices.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
     await subscriber.quit().catch(() => undefined);
-    await redis.del(keys.worker(id)).catch(() => 0);
+    await redis.del(keys.worker(id), keys.workerSeen(id)).catch(() => 0);
     await bullConnection.quit().catch(() => undefined);
   };
 

@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { RedisClient } from '../redis-client.ts';
 import {
   isAnsibleProcess,
@@ -26,11 +27,21 @@ export interface RecoverOptions {
   liveWorkers?: ReadonlySet<string>;
   /** Runs a slice of a dead worker once more instead of failing it. */
   slices?: JobSlices;
+  /** Told of a worker that is late but alive. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
+ * How many heartbeat lifetimes a worker whose process still runs on this machine may stay silent before it
+ * counts as dead: a machine under load can starve a process of its timers for a while (20 s at load 95 on
+ * 2 cores), and failing the jobs of a worker that then goes on running them loses their work; a process
+ * silent this long is wedged.
+ */
+export const LATE_LIFETIMES = 10;
+
+/**
  * Marks `failed` every running job whose worker is dead (no heartbeat, or its process on this machine is
- * gone), with the reason; when it ran on this machine, kills its ansible-playbook process group and
+ * gone; one whose process still runs here is late, not dead, for `LATE_LIFETIMES` lifetimes), with the reason; when it ran on this machine, kills its ansible-playbook process group and
  * removes the secrets its run dir still holds. Returns the ids it ended.
  */
 export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
@@ -42,6 +53,13 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     if (!job?.worker || options.liveWorkers?.has(job.worker)) continue;
     const heartbeat = await options.redis.get(keys.worker(job.worker));
     if (heartbeat !== null && !(await isDeadHere(heartbeat))) continue;
+    if (heartbeat === null && (await isLateHere(await options.redis.get(keys.workerSeen(job.worker))))) {
+      options.logger?.warn(
+        { job: id, worker: job.worker },
+        'worker heartbeat late, its process still runs on this machine: not taken for dead',
+      );
+      continue;
+    }
     const reason = `worker ${job.worker} on ${job.node ?? 'an unknown node'} stopped while the job was running`;
     // What the dead run left on this machine goes first: a slice run again must not meet it.
     const stopLeftovers = async (): Promise<void> => {
@@ -77,18 +95,32 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
 }
 
 /**
+ * Whether a worker whose heartbeat lapsed is alive on this machine (its process of this boot still runs), as
+ * `seen` (its identity, kept `LATE_LIFETIMES` lifetimes) says.
+ */
+async function isLateHere(seen: string | null): Promise<boolean> {
+  const worker = seen === null ? undefined : identityOf(seen);
+  return worker !== undefined && (await isOfThisBoot(worker)) && (await isRunning(worker));
+}
+
+/**
  * Whether a worker whose heartbeat has not expired yet is in fact dead: it ran on this machine in this
  * boot (its heartbeat carries its process identity) and that process is gone, as after a kill -9 of
  * `outpost serve`. Its jobs are then recovered at once instead of a heartbeat lifetime later.
  */
 async function isDeadHere(heartbeat: string): Promise<boolean> {
-  let worker: ProcessIdentity | undefined;
-  try {
-    worker = parseProcessIdentity((JSON.parse(heartbeat) as { process?: unknown }).process);
-  } catch {
-    return false; // An older worker's heartbeat (a bare host name): alive until it expires.
-  }
+  // An older worker's heartbeat (a bare host name) has no identity: alive until it expires.
+  const worker = identityOf(heartbeat);
   return worker !== undefined && (await isOfThisBoot(worker)) && !(await isRunning(worker));
+}
+
+/** The process identity a heartbeat carries, if any. */
+function identityOf(heartbeat: string): ProcessIdentity | undefined {
+  try {
+    return parseProcessIdentity((JSON.parse(heartbeat) as { process?: unknown }).process);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

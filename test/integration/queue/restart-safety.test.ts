@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,48 @@ describe('restart safety and scale-out', () => {
     expect(entries.some((e) => e.type === 'stdout' && e.data.includes('"msg": "sleeping 45 s"'))).toBe(true);
     expect(entries.at(-1)?.type).toBe('end');
     expect(JSON.parse(entries.at(-1)?.data ?? '{}')).toMatchObject({ status: 'failed' });
+  });
+
+  it('takes a worker starved past its heartbeat for late, not dead, until ten lifetimes of silence', async () => {
+    // Both workers beat every 0.5 s (lifetime 1.5 s); a stopped process is what a starved one looks like.
+    const starved = await startWorker('starved');
+    const pause = async (seconds: number): Promise<void> => {
+      process.kill(starved.child.pid as number, 'SIGSTOP');
+      try {
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      } finally {
+        process.kill(starved.child.pid as number, 'SIGCONT');
+      }
+    };
+    const late = await submit(13);
+    await until(async () => (await fixtureSleeps(13)).length > 0);
+    const watcher = await startWorker('watcher');
+    await pause(6); // four lifetimes: the watcher sweeps a dozen times meanwhile
+    const job = await waitForStatus(
+      apiNode.url,
+      late,
+      ['failed', 'successful', 'canceled', 'timeout'],
+      30_000,
+    );
+    expect(job.status).toBe('successful');
+    expect(await readFile(watcher.logFile, 'utf8')).toContain(
+      'worker heartbeat late, its process still runs on this machine: not taken for dead',
+    );
+
+    await watcher.stop();
+    const wedged = await submit(46);
+    await until(async () => (await fixtureSleeps(46)).length > 0);
+    await startWorker('heir');
+    await pause(20); // over ten lifetimes (15 s): wedged, so dead, and its run is stopped
+    const dead = await waitForStatus(
+      apiNode.url,
+      wedged,
+      ['failed', 'successful', 'canceled', 'timeout'],
+      30_000,
+    );
+    expect(dead.status).toBe('failed');
+    expect(String(dead.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
+    await until(async () => (await fixtureSleeps(46)).length === 0, 10_000);
   });
 
   it('loses no queued job when Redis restarts, and a canceled queued job never runs', async () => {
