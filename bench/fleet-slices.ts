@@ -138,7 +138,7 @@ try {
   const base = samples.filter((s) => s.workers === 1).map((s) => s.seconds);
   const baseline = base.reduce((a, b) => a + b, 0) / Math.max(1, base.length);
   printTable(
-    'sliced deploy to every VM (--full), seconds until all report',
+    `sliced deploy to every VM (${fresh ? 'a first install on a fresh lab' : '--full'}), seconds until all report`,
     samples.map((s) => ({ ...s, 'vs 1 worker': round(baseline / s.seconds) })),
   );
   await writeResult('fleet-slices', machine, { flags, samples });

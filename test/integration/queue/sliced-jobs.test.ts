@@ -1,7 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSlot, up, type Lab, type LabVm } from '../../lab/lab.ts';
 import { freePort } from '../../support/free-port.ts';
@@ -24,6 +25,7 @@ import { enrollLabProject } from '../inventory/enroll-lab-project.ts';
 // runs the embedded influxd the agents write to), a second worker (node B), and a tunnels node holding
 // both proxies' uplinks. Each worker runs two jobs at once, so the slices of a job spread over both.
 const PROJECT = 'fleet';
+const execFileAsync = promisify(execFile);
 const UPLINK_PORT = 18086;
 
 let lab: Lab;
@@ -405,4 +407,56 @@ describe('sliced jobs: a job over two VPCs runs as slices on any worker, under o
     for (const host of await realHostViews()) expect(host.agent.version, host.id).toBe('1.30.0');
     expect((await lab.exec(targets[0] as LabVm, 'telegraf --version')).stdout).toContain('Telegraf 1.30.0');
   }, 900_000);
+
+  it('probes, enrolls and removes as slices too: each host its own result, the password sealed per slice and gone after', async () => {
+    const labels = ['vpc1-proxy#1', 'vpc1-proxy#2', 'vpc2-proxy#3', 'vpc2-proxy#4'];
+    const probe = await ended(await submit({ kind: 'probe', hosts: realHosts(), options: { sliceSize: 2 } }));
+    expect(probe.status, `${probe.reason ?? ''}\n${(await textLog(probe.id)).slice(-3000)}`).toBe(
+      'successful',
+    );
+    expect((await slicesOf(probe)).map((s) => [s.slice?.label, s.status])).toEqual(
+      labels.map((label) => [label, 'successful']),
+    );
+    const probed = probe.result as unknown as Record<string, { probe?: { reach?: string } }>;
+    for (const host of realHosts()) expect(probed[host]?.probe?.reach, host).toBe('jump');
+
+    const enroll = await submit({
+      kind: 'enroll',
+      hosts: realHosts(),
+      credentials: { user: lab.user, password: lab.password },
+      options: { sliceSize: 2 },
+    });
+    const enrolled = await ended(enroll);
+    const enrollLog = await textLog(enroll);
+    expect(enrolled.status, `${enrolled.reason ?? ''}\n${enrollLog.slice(-3000)}`).toBe('successful');
+    const enrollSlices = await slicesOf(enrolled);
+    expect(enrollSlices.map((s) => [s.slice?.label, s.status])).toEqual(
+      labels.map((label) => [label, 'successful']),
+    );
+    expect(Object.keys(enrolled.result ?? {}).sort()).toEqual(realHosts().sort());
+    for (const host of realHosts())
+      expect(enrolled.result?.[host], host).toMatchObject({ failed: 0, unreachable: 0 });
+    // The password reached every slice (each ran its own play) and is kept nowhere once the job ended.
+    expect(enrollLog).not.toContain(lab.password);
+    const secrets = await execFileAsync('redis-cli', [
+      '-p',
+      String(redis.port),
+      '--scan',
+      '--pattern',
+      '*job-secret*',
+    ]);
+    expect(secrets.stdout.trim()).toBe('');
+
+    const removed = await ended(
+      await submit({ kind: 'remove-agent', hosts: realHosts(), options: { sliceSize: 3 } }),
+    );
+    expect(removed.status, removed.reason).toBe('successful');
+    expect((await slicesOf(removed)).map((s) => [s.slice?.label, s.hosts?.length])).toEqual([
+      ['vpc1-proxy#1', 3],
+      ['vpc2-proxy#2', 3],
+    ]);
+    for (const host of await realHostViews()) expect(host.agent.state, host.id).toBe('removed');
+    for (const vm of targets)
+      expect((await lab.sh(vm, 'command -v telegraf || echo gone')).trim(), vm.name).toBe('gone');
+  }, 600_000);
 });
