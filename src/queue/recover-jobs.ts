@@ -41,12 +41,14 @@ export const LATE_LIFETIMES = 10;
 
 /**
  * Marks `failed` every running job whose worker is dead (no heartbeat, or its process on this machine is
- * gone; one whose process still runs here is late, not dead, for `LATE_LIFETIMES` lifetimes), with the reason; when it ran on this machine, kills its ansible-playbook process group and
- * removes the secrets its run dir still holds. Returns the ids it ended.
+ * gone; one whose process still runs here is late, not dead, for `LATE_LIFETIMES` lifetimes), with the
+ * reason; when it ran on this machine, kills its ansible-playbook process group and removes the secrets its
+ * run dir still holds. Returns the ids it ended.
  */
 export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
   const keys = queueKeys(options.prefix ?? 'outpost:');
   const recovered: string[] = [];
+  const late = new Set<string>();
   for (const id of await options.store.idsWithStatus('running')) {
     const job = await options.store.find(id);
     if (job && !job.worker) await options.slices?.rescue(job);
@@ -54,10 +56,12 @@ export async function recoverJobs(options: RecoverOptions): Promise<string[]> {
     const heartbeat = await options.redis.get(keys.worker(job.worker));
     if (heartbeat !== null && !(await isDeadHere(heartbeat))) continue;
     if (heartbeat === null && (await isLateHere(await options.redis.get(keys.workerSeen(job.worker))))) {
-      options.logger?.warn(
-        { job: id, worker: job.worker },
-        'worker heartbeat late, its process still runs on this machine: not taken for dead',
-      );
+      if (!late.has(job.worker))
+        options.logger?.warn(
+          { job: id, worker: job.worker },
+          'worker heartbeat late, its process still runs on this machine: not taken for dead',
+        );
+      late.add(job.worker);
       continue;
     }
     const reason = `worker ${job.worker} on ${job.node ?? 'an unknown node'} stopped while the job was running`;

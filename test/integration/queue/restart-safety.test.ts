@@ -13,6 +13,8 @@ import {
   type OutpostProcess,
 } from '../http/start-outpost.ts';
 
+const ENDED = ['failed', 'successful', 'canceled', 'timeout'];
+
 let redis: TestRedis;
 let varDir: string;
 let apiNode: OutpostProcess;
@@ -72,7 +74,7 @@ describe('restart safety and scale-out', () => {
     expect((await fixtureSleeps(45)).length).toBeGreaterThan(0);
 
     await startWorker('heir', slowBeat);
-    const job = await waitForStatus(apiNode.url, id, ['failed', 'successful', 'canceled', 'timeout'], 30_000);
+    const job = await waitForStatus(apiNode.url, id, ENDED, 30_000);
     expect(job.status).toBe('failed');
     expect(String(job.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
     await until(async () => (await fixtureSleeps(45)).length === 0, 10_000);
@@ -99,12 +101,7 @@ describe('restart safety and scale-out', () => {
     await until(async () => (await fixtureSleeps(13)).length > 0);
     const watcher = await startWorker('watcher');
     await pause(6); // four lifetimes: the watcher sweeps a dozen times meanwhile
-    const job = await waitForStatus(
-      apiNode.url,
-      late,
-      ['failed', 'successful', 'canceled', 'timeout'],
-      30_000,
-    );
+    const job = await waitForStatus(apiNode.url, late, ENDED, 30_000);
     expect(job.status).toBe('successful');
     expect(await readFile(watcher.logFile, 'utf8')).toContain(
       'worker heartbeat late, its process still runs on this machine: not taken for dead',
@@ -115,12 +112,7 @@ describe('restart safety and scale-out', () => {
     await until(async () => (await fixtureSleeps(46)).length > 0);
     await startWorker('heir');
     await pause(20); // over ten lifetimes (15 s): wedged, so dead, and its run is stopped
-    const dead = await waitForStatus(
-      apiNode.url,
-      wedged,
-      ['failed', 'successful', 'canceled', 'timeout'],
-      30_000,
-    );
+    const dead = await waitForStatus(apiNode.url, wedged, ENDED, 30_000);
     expect(dead.status).toBe('failed');
     expect(String(dead.reason)).toMatch(/^worker w-[a-z0-9-]+ on .+ stopped while the job was running$/);
     await until(async () => (await fixtureSleeps(46)).length === 0, 10_000);
