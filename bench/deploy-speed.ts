@@ -314,7 +314,7 @@ async function measure(
   console.log(
     `  ${way.name} ${kind} ${hosts.length} VMs: ${round(seconds)} s, ${job.status}, ${reporting}/${hosts.length} reporting (load ${loadAtStart})${job.status === 'successful' ? '' : `: ${String(job.reason).slice(0, 300)}`}`,
   );
-  printJobTimings(job);
+  await printJobTimings(service, job);
 }
 
 /**
@@ -395,23 +395,34 @@ async function measureLogin(
     `  ${way.name} ${kind} ${spec.hosts.length} VMs: ${round(seconds)} s, ${job.status} (load ${loadAtStart})${job.status === 'successful' ? '' : `: ${String(job.reason).slice(0, 300)}`}`,
   );
   if (job.status !== 'successful') throw new Error(`${kind} failed: the deploys need enrolled hosts`);
-  printJobTimings(job);
+  await printJobTimings(service, job);
 }
 
-/** The job's phases and its slowest tasks: where the time went. */
-function printJobTimings(job: JobRecord): void {
+/**
+ * The job's phases and its slowest tasks: where the time went. A job over more than one proxy runs as
+ * slices and has no timings of its own: each slice's are printed, under its label.
+ */
+async function printJobTimings(service: BenchService, job: JobRecord, indent = '    '): Promise<void> {
+  for (const sliceId of job.slices ?? []) {
+    const slice = (await api<JobRecord>(service.url, 'GET', `/v1/jobs/${sliceId}`)).body;
+    const took = Date.parse(slice.endedAt ?? '') - Date.parse(slice.startedAt ?? '');
+    console.log(`${indent}slice ${slice.slice?.label ?? sliceId}: ${round(took / 1000)} s, ${slice.status}`);
+    await printJobTimings(service, slice, `${indent}  `);
+  }
   const timings = job.timings;
   if (!timings) return;
   if (timings.phases.length)
-    console.log(`    phases: ${timings.phases.map((p) => `${p.name} ${round(p.ms / 1000)} s`).join(', ')}`);
+    console.log(
+      `${indent}phases: ${timings.phases.map((p) => `${p.name} ${round(p.ms / 1000)} s`).join(', ')}`,
+    );
   for (const run of timings.runs) {
     const slowest = [...run.tasks].sort((a, b) => b.wallMs - a.wallMs).slice(0, 8);
     console.log(
-      `    ${run.playbook}: ${round(run.wallMs / 1000)} s (start-up ${round(run.startupMs / 1000)} s), ${run.tasks.length} tasks; slowest:`,
+      `${indent}${run.playbook}: ${round(run.wallMs / 1000)} s (start-up ${round(run.startupMs / 1000)} s), ${run.tasks.length} tasks; slowest:`,
     );
     for (const task of slowest)
       console.log(
-        `      ${round(task.wallMs / 1000)} s  ${task.task.slice(0, 70)} (${task.hosts} hosts, max ${round(task.maxMs / 1000)} s)`,
+        `${indent}  ${round(task.wallMs / 1000)} s  ${task.task.slice(0, 70)} (${task.hosts} hosts, max ${round(task.maxMs / 1000)} s)`,
       );
   }
 }
