@@ -96,6 +96,7 @@ try {
         fleet = await startFleet(`r${round_}w${workers}`, env);
       }
       if (!fleet) throw new Error('no fleet');
+      const service = fleet.main;
       let second: OutpostProcess | undefined;
       if (workers === 2) {
         second = await startOutpost({
@@ -103,16 +104,16 @@ try {
           varDir: path.join(scratch.dir, `var-b-r${round_}`),
           roles: ['worker'],
           name: 'b',
-          env: { ...env, OUTPOST_LOG_LEVEL: 'info' },
+          env,
         });
         scratch.defer(() => second?.stop() ?? Promise.resolve());
       }
       try {
         const loadAtStart = round(os.loadavg()[0] ?? 0);
-        const run = await deploy(fleet.main, !fresh);
+        const run = await deploy(service, !fresh);
         const slices = await Promise.all(
           (run.job.slices ?? []).map(
-            async (id) => (await api<JobRecord>(fleet?.main.url ?? '', 'GET', `/v1/jobs/${id}`)).body,
+            async (id) => (await api<JobRecord>(service.url, 'GET', `/v1/jobs/${id}`)).body,
           ),
         );
         samples.push({
